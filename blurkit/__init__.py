@@ -1,0 +1,27 @@
+"""blurkit: find every face in photos and video and obscure it irreversibly, offline."""
+
+__version__ = "0.1.0"
+
+from blurkit.api import FileResult, anonymize_file, anonymize_image, load_photo
+from blurkit.detect import detect_faces
+from blurkit.errors import BlurkitError, DetectionError, MediaError, OutputExistsError
+from blurkit.obscure import mask_regions, obscure
+from blurkit.regions import Region
+from blurkit.settings import MODES, Settings
+
+__all__ = [
+    "MODES",
+    "BlurkitError",
+    "DetectionError",
+    "FileResult",
+    "MediaError",
+    "OutputExistsError",
+    "Region",
+    "Settings",
+    "anonymize_file",
+    "anonymize_image",
+    "detect_faces",
+    "load_photo",
+    "mask_regions",
+    "obscure",
+]

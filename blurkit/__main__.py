@@ -1,0 +1,3 @@
+from blurkit.cli import main
+
+raise SystemExit(main())

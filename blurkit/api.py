@@ -1,0 +1,162 @@
+"""The public API: the CLI and the GUI call these functions and nothing else."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from threading import Event
+
+import numpy as np
+
+from blurkit.atomic import check_destination, write_atomically
+from blurkit.detect import detect_faces
+from blurkit.errors import BlurkitError, MediaError
+from blurkit.media import kind_of
+from blurkit.media.image import Photo, encode_photo, output_format, read_photo
+from blurkit.obscure import obscure
+from blurkit.regions import Region
+from blurkit.settings import Settings
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class FileResult:
+    src: Path
+    dst: Path | None
+    kind: str
+    status: str  # "written", "dry-run" or "failed"
+    error: str | None = None
+    regions: list[Region] = field(default_factory=list)
+    width: int = 0
+    height: int = 0
+    sha256: str | None = None
+    seconds: float = 0.0
+    # Video only: per-frame regions (with track ids) and stream facts.
+    frames: list[list[Region]] | None = None
+    details: dict = field(default_factory=dict)
+
+    @property
+    def faces(self) -> int:
+        return sum(1 for r in self.regions if r.source != "manual")
+
+    def to_dict(self) -> dict:
+        d = {
+            "input": str(self.src),
+            "output": str(self.dst) if self.dst else None,
+            "kind": self.kind,
+            "status": self.status,
+            "error": self.error,
+            "width": self.width,
+            "height": self.height,
+            "regions": [r.to_dict() for r in self.regions],
+            "output_sha256": self.sha256,
+            "seconds": round(self.seconds, 3),
+            **self.details,
+        }
+        if self.frames is not None:
+            d["frames"] = [[r.to_dict() for r in f] for f in self.frames]
+        return d
+
+
+def load_photo(path: str | Path) -> Photo:
+    """Decode a photo upright in sRGB (what detection and the GUI see)."""
+    return read_photo(Path(path))
+
+
+def anonymize_image(
+    image: np.ndarray,
+    settings: Settings | None = None,
+    regions: Sequence[Region] | None = None,
+) -> tuple[np.ndarray, list[Region]]:
+    """Obscure an upright RGB array. With ``regions=None`` faces are detected;
+    otherwise exactly the given regions are obscured (the GUI's reviewed list)."""
+    settings = settings or Settings()
+    if regions is None:
+        regions = detect_faces(image, settings)
+    regions = list(regions)
+    return obscure(image, regions, settings), regions
+
+
+def anonymize_file(
+    src: str | Path,
+    dst: str | Path,
+    settings: Settings | None = None,
+    *,
+    regions: Sequence[Region] | None = None,
+    extra_regions: Iterable[Region] = (),
+    overwrite: bool = False,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+    cancel: Event | None = None,
+) -> FileResult:
+    """Anonymize one photo or video into ``dst``, atomically. Raises BlurkitError
+    (naming the problem, not the file) when nothing could be written.
+
+    ``regions`` replaces detection (photos); ``extra_regions`` are obscured in
+    addition to what is detected (manual regions; ``frames`` limits them in video).
+    """
+    src, dst = Path(src), Path(dst)
+    settings = settings or Settings()
+    kind = kind_of(src)
+    if not src.is_file():
+        raise MediaError("no such file" if not src.exists() else "not a regular file")
+    if kind is None:
+        raise MediaError(f"unsupported file type {src.suffix or '(no suffix)'}")
+    if not dry_run:
+        check_destination(src, dst, overwrite)
+    started = time.perf_counter()
+    if kind == "video":
+        from blurkit.media.video import anonymize_video
+
+        result = anonymize_video(
+            src,
+            dst,
+            settings,
+            extra_regions=list(extra_regions),
+            overwrite=overwrite,
+            dry_run=dry_run,
+            progress=progress,
+            cancel=cancel,
+        )
+    else:
+        result = _anonymize_photo(src, dst, settings, regions, list(extra_regions), overwrite, dry_run)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _anonymize_photo(
+    src: Path,
+    dst: Path,
+    settings: Settings,
+    regions: Sequence[Region] | None,
+    extra: list[Region],
+    overwrite: bool,
+    dry_run: bool,
+) -> FileResult:
+    fmt = output_format(dst)
+    photo = read_photo(src)
+    found = list(regions) if regions is not None else detect_faces(photo.pixels, settings)
+    regions = found + extra
+    height, width = photo.pixels.shape[:2]
+    result = FileResult(
+        src, dst, "photo", "dry-run" if dry_run else "written", regions=regions, width=width, height=height
+    )
+    if photo.format in ("HEIF", "AVIF") and fmt != "HEIF":
+        result.details["note"] = f"written as {fmt}"
+    if dry_run:
+        return result
+    pixels = obscure(photo.pixels, regions, settings)
+    data = encode_photo(pixels, photo.alpha, fmt)
+    write_atomically(dst, data, overwrite)
+    result.sha256 = hashlib.sha256(data).hexdigest()
+    return result
+
+
+def failed(src: Path, dst: Path | None, exc: BaseException) -> FileResult:
+    """The result for a file that could not be done: nothing was written for it."""
+    message = str(exc) if isinstance(exc, BlurkitError) else f"{type(exc).__name__}: {exc}"
+    return FileResult(src, dst, kind_of(src) or "unknown", "failed", error=message)

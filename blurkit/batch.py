@@ -1,0 +1,107 @@
+"""Map inputs to outputs and run many files, going on past the ones that fail."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+
+from blurkit.api import FileResult, anonymize_file, failed
+from blurkit.atomic import PARTIAL_MARK
+from blurkit.errors import MediaError
+from blurkit.media import kind_of
+from blurkit.settings import Settings
+
+
+@dataclass(frozen=True)
+class Job:
+    src: Path
+    dst: Path
+
+
+def plan(inputs: Sequence[str | Path], output: str | Path) -> tuple[list[Job], list[FileResult]]:
+    """Jobs for files and folders (walked recursively, tree mirrored under ``output``),
+    and failures for inputs that cannot be planned. One file in: ``output`` may name a file."""
+    inputs, output = [Path(p) for p in inputs], Path(output)
+    if len(inputs) == 1 and inputs[0].is_file() and kind_of(output) and not output.is_dir():
+        return [Job(inputs[0], output)], []
+    jobs: list[Job] = []
+    problems: list[FileResult] = []
+    taken: dict[Path, Path] = {}
+
+    def add(src: Path, dst: Path) -> None:
+        if dst in taken:
+            problems.append(failed(src, dst, MediaError(f"would write the same output as {taken[dst]}")))
+        else:
+            taken[dst] = src
+            jobs.append(Job(src, dst))
+
+    out_resolved = output.resolve()
+    for item in inputs:
+        if item.is_dir():
+            for src in sorted(_walk(item, out_resolved)):
+                add(src, output / src.relative_to(item))
+        elif item.is_file():
+            if kind_of(item) is None:
+                problems.append(failed(item, None, MediaError(f"unsupported file type {item.suffix or '(no suffix)'}")))
+            else:
+                add(item, output / item.name)
+        else:
+            problems.append(failed(item, None, MediaError("no such file or folder")))
+    return jobs, problems
+
+
+def _walk(folder: Path, skip: Path) -> list[Path]:
+    found = []
+    for root, dirs, files in os.walk(folder):
+        here = Path(root)
+        dirs[:] = [d for d in dirs if not d.startswith(".") and (here / d).resolve() != skip]
+        found += [here / f for f in files if not f.startswith(".") and PARTIAL_MARK not in f and kind_of(here / f)]
+    return found
+
+
+def _run_one(job: Job, settings: Settings, overwrite: bool, dry_run: bool) -> FileResult:
+    try:
+        return anonymize_file(job.src, job.dst, settings, overwrite=overwrite, dry_run=dry_run)
+    except Exception as exc:
+        return failed(job.src, job.dst, exc)
+
+
+def _init_worker(threads: int) -> None:
+    import cv2
+
+    cv2.setNumThreads(threads)
+
+
+def run(
+    jobs: Sequence[Job],
+    settings: Settings,
+    *,
+    workers: int = 1,
+    overwrite: bool = False,
+    dry_run: bool = False,
+    on_result: Callable[[FileResult], None] = lambda r: None,
+) -> list[FileResult]:
+    """Run every job; a failure becomes a 'failed' result and the batch goes on."""
+    results: list[FileResult] = []
+    if workers <= 1 or len(jobs) <= 1:
+        for job in jobs:
+            results.append(_run_one(job, settings, overwrite, dry_run))
+            on_result(results[-1])
+        return results
+    threads = max(1, (os.cpu_count() or 1) // workers)
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(threads,)) as pool:
+        futures = [pool.submit(_run_one, job, settings, overwrite, dry_run) for job in jobs]
+        try:
+            for future in as_completed(futures):
+                results.append(future.result())
+                on_result(results[-1])
+        except BaseException:
+            pool.shutdown(cancel_futures=True)
+            raise
+    order = {job.src: i for i, job in enumerate(jobs)}
+    return sorted(results, key=lambda r: order[r.src])

@@ -1,0 +1,178 @@
+"""The batch command line: ``blurkit INPUT... -o OUTPUT``."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from pathlib import Path
+
+from tqdm import tqdm
+
+from blurkit import __version__
+from blurkit.api import FileResult
+from blurkit.batch import plan, run
+from blurkit.report import NOT_REMOVED, write_report
+from blurkit.settings import DETECTORS, MODES, SHAPES, Settings
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+DESCRIPTION = """\
+Find every face in photos and videos and obscure it so it cannot be recognised.
+Works offline; inputs are never modified.
+
+INPUT is any mix of files and folders. Folders are walked recursively and their
+tree is mirrored under OUTPUT with the same file names. With a single input
+file, OUTPUT may name the output file instead of a folder.
+
+Every output carries no metadata: no EXIF (GPS, time, camera serial), no
+embedded thumbnail, no XMP/IPTC, no colour profile (converted to sRGB).
+"""
+
+EPILOG = f"""\
+modes:
+{chr(10).join(f"  {name:9} {text}" for name, text in MODES.items())}
+
+not removed: {NOT_REMOVED}.
+Check the results before you publish.
+
+exit status: 0 all files done, 1 some files failed (each named on stderr),
+2 usage error, 130 interrupted (no partial files are left).
+"""
+
+
+def _color(text: str) -> tuple[int, int, int]:
+    value = text.lstrip("#")
+    if len(value) != 6:
+        raise argparse.ArgumentTypeError("use a hex colour like 000000 or #808080")
+    try:
+        return tuple(int(value[i : i + 2], 16) for i in (0, 2, 4))  # type: ignore[return-value]
+    except ValueError:
+        raise argparse.ArgumentTypeError("use a hex colour like 000000 or #808080") from None
+
+
+def _scales(text: str) -> tuple[float, ...]:
+    try:
+        return tuple(float(s) for s in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError("use comma-separated numbers like 1,1.6") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    d = Settings()
+    p = argparse.ArgumentParser(
+        prog="blurkit", description=DESCRIPTION, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help="photos, videos or folders")
+    p.add_argument(
+        "-o", "--output", required=True, metavar="OUTPUT", help="output folder (or file, for one input file)"
+    )
+    g = p.add_argument_group("obscuring")
+    g.add_argument(
+        "--mode", choices=MODES, default=d.mode, help=f"how faces are obscured (default {d.mode}; see below)"
+    )
+    g.add_argument(
+        "--mask-scale",
+        type=float,
+        default=d.mask_scale,
+        metavar="X",
+        help=f"grow each detected face box by X to cover hair, ears and chin (default {d.mask_scale})",
+    )
+    g.add_argument("--shape", choices=SHAPES, default=d.shape, help=f"mask shape (default {d.shape})")
+    g.add_argument(
+        "--color", type=_color, default=d.color, metavar="RRGGBB", help="colour for --mode fill (default 000000)"
+    )
+    g = p.add_argument_group("detection")
+    g.add_argument(
+        "--threshold",
+        type=float,
+        default=d.threshold,
+        metavar="T",
+        help=f"detector confidence 0-1; lower finds more faces and more false alarms (default {d.threshold})",
+    )
+    g.add_argument("--detector", choices=DETECTORS, default=d.detector, help=f"detector backend (default {d.detector})")
+    g.add_argument(
+        "--scales",
+        type=_scales,
+        default=d.scales,
+        metavar="S,S",
+        help="image scales to detect at; more and larger find smaller faces but run slower "
+        f"(default {','.join(map(str, d.scales))})",
+    )
+    g = p.add_argument_group("run")
+    g.add_argument("-j", "--jobs", type=int, default=1, metavar="N", help="files processed in parallel (default 1)")
+    g.add_argument("--report", type=Path, metavar="FILE.json", help="write what was found and written, per file")
+    g.add_argument("--dry-run", action="store_true", help="detect and report, write no images or videos")
+    g.add_argument("--overwrite", action="store_true", help="replace existing output files (never an input)")
+    g.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary; errors still go to stderr")
+    p.add_argument("--version", action="version", version=f"blurkit {__version__}")
+    return p
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    return Settings(
+        mode=args.mode,
+        mask_scale=args.mask_scale,
+        shape=args.shape,
+        threshold=args.threshold,
+        detector=args.detector,
+        scales=args.scales,
+        color=args.color,
+    )
+
+
+def _sigterm(signum, frame):
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = settings_from(args)
+    except ValueError as exc:
+        parser.error(str(exc))
+    if args.jobs < 1:
+        parser.error("--jobs must be at least 1")
+    signal.signal(signal.SIGTERM, _sigterm)
+
+    jobs, results = plan(args.inputs, args.output)
+    for r in results:
+        _say_failed(r)
+    if not jobs and not results:
+        print("blurkit: no photos or videos found in the inputs", file=sys.stderr)
+        return EXIT_FAILED
+    bar = tqdm(total=len(jobs), unit="file", disable=args.quiet or len(jobs) < 2, file=sys.stderr)
+
+    def on_result(r: FileResult) -> None:
+        if r.status == "failed":
+            bar.clear()
+            _say_failed(r)
+        bar.update(1)
+
+    try:
+        results += run(
+            jobs, settings, workers=args.jobs, overwrite=args.overwrite, dry_run=args.dry_run, on_result=on_result
+        )
+    except KeyboardInterrupt:
+        bar.close()
+        print("blurkit: interrupted; no partial files were left", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    bar.close()
+    if args.report:
+        write_report(args.report, results, settings)
+    bad = [r for r in results if r.status == "failed"]
+    if not args.quiet:
+        done = [r for r in results if r.status != "failed"]
+        verb = "checked" if args.dry_run else "anonymized"
+        print(
+            f"blurkit: {len(done)} file(s) {verb}, {sum(r.faces for r in done)} face(s) obscured"
+            + (f", {len(bad)} failed" if bad else "")
+            + ("" if args.dry_run else f" -> {args.output}"),
+            file=sys.stderr,
+        )
+    return EXIT_FAILED if bad else EXIT_OK
+
+
+def _say_failed(r: FileResult) -> None:
+    tqdm.write(f"blurkit: {r.src}: {r.error}", file=sys.stderr)

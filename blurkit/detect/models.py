@@ -1,0 +1,29 @@
+"""The face models shipped inside the package, checked against their sha256 before use."""
+
+from __future__ import annotations
+
+import hashlib
+from functools import cache
+from pathlib import Path
+
+from blurkit.errors import ModelError
+
+MODEL_DIR = Path(__file__).resolve().parent.parent / "models"
+
+SHA256 = {
+    "centerface.onnx": "09189deaaf8646c5c51a68447e3c744ea1e211798155d4728c20507b9f5aefbc",
+    "face_detection_short_range.tflite": "bbff11cebd1eb27a1e004cae0b0e63ec8c551cbf34a4451148b4908b8db3eca8",
+    "face_detection_full_range_sparse.tflite": "2c3728e6da56f21e21a320433396fb06d40d9088f2247c05e5635a688d45dfe1",
+}
+
+
+@cache
+def model_path(name: str) -> Path:
+    """Path of a shipped model; refuses a missing or altered file rather than detect with it."""
+    path = MODEL_DIR / name
+    if not path.is_file():
+        raise ModelError(f"model {name} is missing from {MODEL_DIR}; reinstall blurkit")
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    if digest != SHA256[name]:
+        raise ModelError(f"model {path} is damaged (sha256 {digest[:12]}…); reinstall blurkit")
+    return path

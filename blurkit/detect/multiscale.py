@@ -1,0 +1,58 @@
+"""Run a backend at several image scales and in tiles, then merge the passes.
+
+Protest faces are mostly 10-25 px wide; CenterFace finds them when the image is
+upscaled. Large passes are tiled so memory stays bounded, and an overview pass
+catches faces too large for one tile.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Protocol
+
+import cv2
+import numpy as np
+
+from blurkit.regions import Region, merge_overlapping
+
+TILE = 2048
+OVERLAP = 256
+OVERVIEW_SIDE = 1024
+
+
+class Backend(Protocol):
+    name: str
+
+    def detect(self, image: np.ndarray) -> list[Region]: ...
+
+
+def tiles(width: int, height: int, tile: int = TILE, overlap: int = OVERLAP) -> Iterator[tuple[int, int, int, int]]:
+    """(x0, y0, x1, y1) windows covering the image, overlapping so no face is cut in all of them."""
+    step = tile - overlap
+    xs = range(0, max(width - overlap, 1), step) if width > tile else [0]
+    ys = range(0, max(height - overlap, 1), step) if height > tile else [0]
+    for y in ys:
+        for x in xs:
+            yield x, y, min(x + tile, width), min(y + tile, height)
+
+
+def detect_at_scale(backend: Backend, image: np.ndarray, scale: float) -> list[Region]:
+    h, w = image.shape[:2]
+    sw, sh = max(32, round(w * scale)), max(32, round(h * scale))
+    interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    scaled = image if (sw, sh) == (w, h) else cv2.resize(image, (sw, sh), interpolation=interp)
+    fx, fy = w / sw, h / sh
+    found = []
+    for x0, y0, x1, y1 in tiles(sw, sh):
+        for r in backend.detect(scaled[y0:y1, x0:x1]):
+            found.append(r.moved(x0, y0).moved(0, 0, fx, fy))
+    return found
+
+
+def detect_multiscale(backends: list[Backend], image: np.ndarray, scales: tuple[float, ...]) -> list[Region]:
+    h, w = image.shape[:2]
+    plan = list(scales)
+    if max(h, w) * max(scales) > TILE:
+        plan.append(OVERVIEW_SIDE / max(h, w))
+    found = [r for b in backends for s in plan for r in detect_at_scale(b, image, s)]
+    return [r.clipped(w, h) for r in merge_overlapping(found)]

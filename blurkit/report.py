@@ -1,0 +1,31 @@
+"""The --report JSON: what was found, with which settings, and what was written."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+from blurkit import __version__
+from blurkit.api import FileResult
+from blurkit.atomic import write_atomically
+from blurkit.settings import Settings
+
+NOT_REMOVED = (
+    "tattoos, clothing, hair, gait and body shape; voices and speech in video; "
+    "signs, banners, name tags and vehicle plates; reflections; faces the detector missed"
+)
+
+
+def build_report(results: Sequence[FileResult], settings: Settings) -> dict:
+    return {
+        "blurkit": __version__,
+        "settings": settings.to_dict(),
+        "not_removed": NOT_REMOVED,
+        "files": [r.to_dict() for r in results],
+    }
+
+
+def write_report(path: Path, results: Sequence[FileResult], settings: Settings) -> None:
+    data = json.dumps(build_report(results, settings), indent=1).encode()
+    write_atomically(path, data, overwrite=True)
