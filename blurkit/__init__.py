@@ -4,7 +4,7 @@ __version__ = "0.1.0"
 
 from blurkit.api import FileResult, anonymize_file, anonymize_image, load_photo
 from blurkit.detect import detect_faces
-from blurkit.errors import BlurkitError, DetectionError, MediaError, OutputExistsError
+from blurkit.errors import BlurkitError, Cancelled, DetectionError, MediaError, OutputExistsError
 from blurkit.obscure import mask_regions, obscure
 from blurkit.regions import Region
 from blurkit.settings import MODES, Settings
@@ -12,6 +12,7 @@ from blurkit.settings import MODES, Settings
 __all__ = [
     "MODES",
     "BlurkitError",
+    "Cancelled",
     "DetectionError",
     "FileResult",
     "MediaError",

@@ -19,3 +19,7 @@ class ModelError(DetectionError):
 
 class OutputExistsError(BlurkitError):
     """The destination exists and overwriting was not asked for."""
+
+
+class Cancelled(BlurkitError):
+    """The user cancelled; nothing was written."""
