@@ -12,6 +12,7 @@ import io
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
@@ -24,6 +25,10 @@ register_heif_opener()
 # Pillow's own guard against decompression bombs; 180 MP covers any camera.
 MAX_PIXELS = 180_000_000
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+
+# Only these decoders run, whatever a file's name claims (no EPS, PSD, ... plugins).
+READ_FORMATS = ["JPEG", "PNG", "WEBP", "TIFF", "BMP", "HEIF", "AVIF"]
+SRGB = ImageCms.createProfile("sRGB")
 
 FORMATS = {
     ".jpg": "JPEG",
@@ -55,11 +60,20 @@ class Photo:
 
 def read_photo(path: Path) -> Photo:
     try:
+        with open(path, "rb") as fh:
+            return _decode(fh)
+    except OSError as exc:  # decoding failures are MediaErrors already; this is the file itself
+        raise MediaError(f"cannot read: {exc.strerror or exc}") from exc
+
+
+def _decode(fh: BinaryIO) -> Photo:
+    try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path) as im:
+            with Image.open(fh, formats=READ_FORMATS) as im:
                 fmt = im.format or "?"
-                if getattr(im, "n_frames", 1) > 1:
+                # MPO is a JPEG with previews or a gain map after the primary image, which alone is read.
+                if getattr(im, "n_frames", 1) > 1 and fmt != "MPO":
                     raise MediaError(
                         f"has {im.n_frames} frames (animation or multi-page); blurkit obscures single images only"
                     )
@@ -71,23 +85,40 @@ def read_photo(path: Path) -> Photo:
         raise MediaError(f"refused: too many pixels to decode safely ({exc})") from exc
     except UnidentifiedImageError as exc:
         raise MediaError("not an image blurkit can read (or the file is damaged)") from exc
-    except (OSError, SyntaxError, ValueError) as exc:
-        raise MediaError(f"cannot decode: {exc} (truncated or damaged file?)") from exc
+    except Exception as exc:  # decoders fail in many ways on damaged files; all mean "cannot read this one"
+        reason = " ".join(str(exc).split())
+        raise MediaError(f"cannot decode: {reason} (truncated or damaged file?)") from exc
 
 
 def _to_photo(im: Image.Image, fmt: str) -> Photo:
     icc = im.info.get("icc_profile")
     im = ImageOps.exif_transpose(im)
-    has_alpha = im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info)
-    alpha = np.asarray(im.convert("RGBA"))[:, :, 3].copy() if has_alpha else None
-    rgb = im.convert("RGB")
+    alpha = np.asarray(im.convert("RGBA"))[:, :, 3].copy() if im.has_transparency_data else None
+    return Photo(np.asarray(_to_srgb(_eight_bit(im), icc)).copy(), alpha, fmt)
+
+
+def _eight_bit(im: Image.Image) -> Image.Image:
+    """16-bit and float greyscale (scans, TIFF exports) scaled to 8 bits: Pillow's own
+    conversion clips them, which would turn the photo white and hide its faces."""
+    if not (im.mode.startswith("I") or im.mode == "F"):
+        return im
+    values = np.asarray(im, np.float32)
+    if im.mode.startswith("I;16") or (im.mode == "I" and values.max() > 255):
+        values = values / 257
+    elif im.mode == "F" and values.max() <= 1:
+        values = values * 255
+    return Image.fromarray(np.clip(values + 0.5, 0, 255).astype(np.uint8))
+
+
+def _to_srgb(im: Image.Image, icc: bytes | None) -> Image.Image:
+    """RGB in sRGB, converting from the embedded profile in the image's own mode (RGB, grey or CMYK)."""
     if icc:
         try:
-            src = ImageCms.ImageCmsProfile(io.BytesIO(icc))
-            rgb = ImageCms.profileToProfile(rgb, src, ImageCms.createProfile("sRGB"), outputMode="RGB")
+            base = im if im.mode in ("RGB", "L", "CMYK") else im.convert("RGB")
+            return ImageCms.profileToProfile(base, ImageCms.ImageCmsProfile(io.BytesIO(icc)), SRGB, outputMode="RGB")
         except (ImageCms.PyCMSError, OSError):
             pass  # a broken profile: keep the pixels as they are rather than fail the photo
-    return Photo(np.asarray(rgb).copy(), alpha, fmt)
+    return im.convert("RGB")
 
 
 def output_format(path: Path) -> str:
