@@ -34,12 +34,22 @@ def atomic_destination(dst: Path, overwrite: bool) -> Iterator[Path]:
         if overwrite:
             os.replace(tmp, dst)
         else:
-            try:
-                os.link(tmp, dst)  # atomic and fails if dst appeared meanwhile
-            except FileExistsError:
-                raise OutputExistsError(f"{dst} already exists; pass --overwrite to replace it") from None
+            _link_new(tmp, dst)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _link_new(tmp: Path, dst: Path) -> None:
+    """Put ``tmp`` at ``dst`` only if ``dst`` does not exist yet."""
+    try:
+        os.link(tmp, dst)  # atomic, and fails if dst appeared meanwhile
+    except FileExistsError:
+        raise OutputExistsError(f"{dst} already exists; pass --overwrite to replace it") from None
+    except OSError:
+        # No hard links here (FAT/exFAT sticks, some network shares): check, then rename.
+        if dst.exists():
+            raise OutputExistsError(f"{dst} already exists; pass --overwrite to replace it") from None
+        os.rename(tmp, dst)
 
 
 def write_atomically(dst: Path, data: bytes, overwrite: bool) -> None:
