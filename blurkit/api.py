@@ -16,7 +16,7 @@ from blurkit.detect import detect_faces
 from blurkit.errors import BlurkitError, MediaError
 from blurkit.media import kind_of
 from blurkit.media.image import Photo, encode_photo, output_format, read_photo
-from blurkit.obscure import obscure
+from blurkit.obscure import mask_of, mask_regions, obscure
 from blurkit.regions import Region
 from blurkit.settings import Settings
 
@@ -150,13 +150,24 @@ def _anonymize_photo(
     if dry_run:
         return result
     pixels = obscure(photo.pixels, regions, settings)
-    data = encode_photo(pixels, photo.alpha, fmt)
+    data = encode_photo(pixels, _opaque_inside(photo.alpha, regions, settings), fmt)
     write_atomically(dst, data, overwrite)
     result.sha256 = hashlib.sha256(data).hexdigest()
     return result
 
 
+def _opaque_inside(alpha: np.ndarray | None, regions: list[Region], settings: Settings) -> np.ndarray | None:
+    """Transparency inside a mask is input too (a cut-out's outline): make it opaque there."""
+    if alpha is None:
+        return None
+    height, width = alpha.shape
+    alpha = alpha.copy()
+    alpha[mask_of(alpha.shape, mask_regions(regions, settings, width, height))] = 255
+    return alpha
+
+
 def failed(src: Path, dst: Path | None, exc: BaseException) -> FileResult:
     """The result for a file that could not be done: nothing was written for it."""
     message = str(exc) if isinstance(exc, BlurkitError) else f"{type(exc).__name__}: {exc}"
-    return FileResult(src, dst, kind_of(src) or "unknown", "failed", error=message)
+    # one line per failed file, whatever a decoder or ffmpeg put in its message
+    return FileResult(src, dst, kind_of(src) or "unknown", "failed", error=" ".join(message.split()))
