@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -51,7 +52,21 @@ def plan(inputs: Sequence[str | Path], output: str | Path) -> tuple[list[Job], l
                 add(item, output / item.name)
         else:
             problems.append(failed(item, None, MediaError("no such file or folder")))
-    return jobs, problems
+    return _sparing_inputs(jobs, problems)
+
+
+def _sparing_inputs(jobs: list[Job], problems: list[FileResult]) -> tuple[list[Job], list[FileResult]]:
+    """Drop jobs whose output would replace any input of the batch, even with --overwrite
+    (e.g. ``blurkit a/ b/ -o b``): that input is the user's only copy."""
+    sources = {job.src.resolve(): job.src for job in jobs}
+    kept = []
+    for job in jobs:
+        victim = sources.get(job.dst.resolve())
+        if victim is None:
+            kept.append(job)
+        else:
+            problems.append(failed(job.src, job.dst, MediaError(f"its output would replace the input {victim}")))
+    return kept, problems
 
 
 def _walk(folder: Path, skip: Path) -> list[Path]:
@@ -74,6 +89,12 @@ def _init_worker(threads: int) -> None:
     import cv2
 
     cv2.setNumThreads(threads)
+    # a SIGTERM to the whole group unwinds like Ctrl-C, so partial files are removed
+    signal.signal(signal.SIGTERM, _interrupt)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def run(
@@ -95,10 +116,14 @@ def run(
     threads = max(1, (os.cpu_count() or 1) // workers)
     ctx = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(threads,)) as pool:
-        futures = [pool.submit(_run_one, job, settings, overwrite, dry_run) for job in jobs]
+        futures = {pool.submit(_run_one, job, settings, overwrite, dry_run): job for job in jobs}
         try:
             for future in as_completed(futures):
-                results.append(future.result())
+                try:
+                    results.append(future.result())
+                except Exception as exc:  # a worker died (out of memory, a crash in a decoder)
+                    job = futures[future]
+                    results.append(failed(job.src, job.dst, exc))
                 on_result(results[-1])
         except BaseException:
             pool.shutdown(cancel_futures=True)
