@@ -12,6 +12,7 @@ from tqdm import tqdm
 from blurkit import __version__
 from blurkit.api import FileResult
 from blurkit.batch import plan, run
+from blurkit.media import kind_of
 from blurkit.report import NOT_REMOVED, write_report
 from blurkit.settings import DETECTORS, MODES, SHAPES, Settings
 
@@ -134,6 +135,12 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(str(exc))
     if args.jobs < 1:
         parser.error("--jobs must be at least 1")
+    if args.report and kind_of(args.report):
+        parser.error(f"--report {args.report} names a photo or video; give a .json file")
+    output = Path(args.output)
+    one_file = len(args.inputs) == 1 and Path(args.inputs[0]).is_file() and kind_of(output)
+    if output.exists() and not output.is_dir() and not one_file:
+        parser.error(f"{output} is a file; OUTPUT must be a folder (or, with one input file, a photo or video file)")
     signal.signal(signal.SIGTERM, _sigterm)
 
     jobs, results = plan(args.inputs, args.output)
