@@ -18,11 +18,13 @@ NOT_REMOVED = (
 
 
 def build_report(results: Sequence[FileResult], settings: Settings) -> dict:
+    # settings also per file, so an entry copied out of the report still says how it was made
+    used = settings.to_dict()
     return {
         "blurkit": __version__,
-        "settings": settings.to_dict(),
+        "settings": used,
         "not_removed": NOT_REMOVED,
-        "files": [r.to_dict() for r in results],
+        "files": [{**r.to_dict(), "settings": used} for r in results],
     }
 
 
