@@ -2,15 +2,18 @@
 
 __version__ = "0.1.0"
 
-from blurkit.api import FileResult, anonymize_file, anonymize_image, load_photo
+from blurkit.api import FileResult, anonymize_file, anonymize_image, load_photo, media_kind
 from blurkit.detect import detect_faces
 from blurkit.errors import BlurkitError, Cancelled, DetectionError, MediaError, OutputExistsError
+from blurkit.media import PHOTO_SUFFIXES, VIDEO_SUFFIXES
 from blurkit.obscure import mask_regions, obscure
 from blurkit.regions import Region
 from blurkit.settings import MODES, Settings
 
 __all__ = [
     "MODES",
+    "PHOTO_SUFFIXES",
+    "VIDEO_SUFFIXES",
     "BlurkitError",
     "Cancelled",
     "DetectionError",
@@ -24,5 +27,6 @@ __all__ = [
     "detect_faces",
     "load_photo",
     "mask_regions",
+    "media_kind",
     "obscure",
 ]

@@ -67,6 +67,11 @@ def load_photo(path: str | Path) -> Photo:
     return read_photo(Path(path))
 
 
+def media_kind(path: str | Path) -> str | None:
+    """'photo', 'video' or None, by file name: what a front end offers to open."""
+    return kind_of(Path(path))
+
+
 def anonymize_image(
     image: np.ndarray,
     settings: Settings | None = None,
