@@ -6,6 +6,7 @@ from blurkit.api import FileResult, anonymize_file, anonymize_image, load_photo,
 from blurkit.detect import detect_faces
 from blurkit.errors import BlurkitError, Cancelled, DetectionError, MediaError, OutputExistsError
 from blurkit.media import PHOTO_SUFFIXES, VIDEO_SUFFIXES
+from blurkit.media.video import VideoInfo, probe_video, read_video_frame
 from blurkit.obscure import mask_regions, obscure
 from blurkit.regions import Region
 from blurkit.settings import MODES, Settings
@@ -22,6 +23,7 @@ __all__ = [
     "OutputExistsError",
     "Region",
     "Settings",
+    "VideoInfo",
     "anonymize_file",
     "anonymize_image",
     "detect_faces",
@@ -29,4 +31,6 @@ __all__ = [
     "mask_regions",
     "media_kind",
     "obscure",
+    "probe_video",
+    "read_video_frame",
 ]

@@ -1,0 +1,469 @@
+"""ffmpeg behind a small interface: find the binary, probe a video, decode frames
+with their timestamps and encode frames back onto those timestamps.
+
+The imageio-ffmpeg wheel ships ffmpeg but no ffprobe, so probing reads ffmpeg's
+own input dump plus a packet list (``-c copy -f framecrc``), which decodes
+nothing. A raw-video pipe carries no timestamps, so decoding logs each frame's
+pts through the ``showinfo`` filter, and encoding reads frames from a minimal
+Matroska stream (uncompressed RGB, nanosecond timestamps) written here. Both
+sides keep the source's own timestamps (``-copyts``), so frame count, timing
+(variable frame rate included) and audio sync survive untouched.
+"""
+
+from __future__ import annotations
+
+import queue
+import re
+import shutil
+import struct
+import subprocess
+import threading
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass
+from fractions import Fraction
+from functools import cache, lru_cache
+from pathlib import Path
+
+import ffmpeg as ffmpeg_python
+import numpy as np
+
+from blurkit.errors import MediaError
+
+# Options every ffmpeg run gets: no banner, never read the terminal, no stats lines.
+GLOBAL = ["-hide_banner", "-nostdin", "-nostats"]
+# Audio that may be copied into each output container as is. Vorbis and FLAC are
+# left out on purpose: their codec headers carry free-form tags (and FLAC pictures).
+AUDIO_COPY = {
+    "mp4": {"aac", "mp3", "ac3", "eac3", "alac", "opus"},
+    "mov": {"aac", "mp3", "ac3", "eac3", "alac", "pcm_s16le", "pcm_s16be", "pcm_s24le"},
+    "matroska": {"aac", "mp3", "ac3", "eac3", "opus", "pcm_s16le", "pcm_s24le"},
+    "webm": {"opus"},
+    "avi": {"mp3", "ac3", "pcm_s16le"},
+}
+CONTAINERS = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska", ".webm": "webm", ".avi": "avi"}
+AUDIO_ENCODER = {"mp4": "aac", "mov": "aac", "matroska": "aac", "webm": "libopus", "avi": "libmp3lame"}
+
+
+@cache
+def ffmpeg_exe() -> str:
+    """The system ffmpeg if there is one, else the binary bundled in the imageio-ffmpeg wheel."""
+    found = shutil.which("ffmpeg")
+    if found:
+        return found
+    try:
+        import imageio_ffmpeg
+
+        return imageio_ffmpeg.get_ffmpeg_exe()
+    except (ImportError, RuntimeError) as exc:
+        raise MediaError(f"no ffmpeg found: install ffmpeg or reinstall blurkit ({exc})") from exc
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    width: int  # upright, after rotation
+    height: int
+    frames: int
+    fps: float  # average over the whole stream
+    duration: float  # seconds
+    has_audio: bool
+    rotation: int  # clockwise degrees a player turns the stored picture (0, 90, 180 or 270)
+
+
+@dataclass(frozen=True)
+class Probe:
+    """What the pipeline needs beyond ``VideoInfo``."""
+
+    info: VideoInfo
+    time_base: Fraction
+    pts: tuple[int, ...]  # presentation times of the frames in ``time_base``, sorted, as -copyts sees them
+    start: float  # the file's start time (seconds), which -ss counts from
+    audio_codec: str | None
+
+
+def _error_line(stderr: str) -> str:
+    """The most telling line of an ffmpeg failure, without the ``[demuxer @ 0x...]`` prefix."""
+    lines = [re.sub(r"^(\[[^\]]*\]\s*)+", "", line).strip() for line in stderr.splitlines()]
+    lines = [line for line in lines if line and not line.startswith(("Error opening input file", "Exiting with"))]
+    for hint in ("partial file", "moov atom not found", "corrupt", "Invalid data", "No such file", "denied"):
+        for line in lines:
+            if hint.lower() in line.lower():
+                return line
+    return lines[-1] if lines else "ffmpeg failed"
+
+
+def run_ffmpeg(args: list[str], *, what: str) -> subprocess.CompletedProcess:
+    """Run ffmpeg to completion; a failure becomes a MediaError saying ``what`` failed and why."""
+    proc = subprocess.run([ffmpeg_exe(), *GLOBAL, *args], capture_output=True, check=False)
+    if proc.returncode != 0:
+        raise MediaError(f"{what}: {_error_line(proc.stderr.decode(errors='replace'))}")
+    return proc
+
+
+_STREAM = re.compile(r"^\s*Stream #0:(\d+)\S*: (Video|Audio|Subtitle|Data|Attachment): (.*)$")
+_ROTATION = re.compile(r"display ?matrix: rotation of (-?[\d.]+) degrees", re.IGNORECASE)
+_SIZE = re.compile(r"[ ,](\d{1,5})x(\d{1,5})[ ,\]]")
+_START = re.compile(r"Duration: .*, start: (-?[\d.]+)")
+
+
+def _input_dump(stderr: str) -> list[dict]:
+    """Streams of input #0 from ffmpeg's dump: kind, codec, the rest of the line and any rotation."""
+    streams: list[dict] = []
+    for line in stderr.splitlines():
+        if line.startswith(("Output #", "Stream mapping")):
+            break
+        m = _STREAM.match(line)
+        if m:
+            streams.append({"kind": m[2], "codec": m[3].split()[0].rstrip(","), "line": m[3], "rotation": 0.0})
+        elif streams and (r := _ROTATION.search(line)):
+            streams[-1]["rotation"] = float(r[1])
+    return streams
+
+
+def probe(path: Path) -> Probe:
+    stat = path.stat()
+    return _probe(path.resolve(), stat.st_size, stat.st_mtime_ns)
+
+
+@lru_cache(maxsize=16)
+def _probe(path: Path, size: int, mtime_ns: int) -> Probe:
+    """Packet list of the first real video stream (cover art excluded), read without decoding."""
+    args = ffmpeg_python.input(str(path)).output("-", map="0:V:0", c="copy", f="framecrc").get_args()
+    proc = run_ffmpeg(["-xerror", "-copyts", *args], what="not a readable video")
+    stderr = proc.stderr.decode(errors="replace")
+    streams = _input_dump(stderr)
+    video = next((s for s in streams if s["kind"] == "Video" and "attached pic" not in s["line"]), None)
+    if video is None:
+        raise MediaError("no video stream found")
+    size_match = _SIZE.search(video["line"])
+    if not size_match:
+        raise MediaError(f"cannot tell the video size from {video['line']!r}")
+    width, height = int(size_match[1]), int(size_match[2])
+    # ffmpeg reports the display matrix counterclockwise; players and phones speak clockwise
+    rotation = round(-video["rotation"] / 90) % 4 * 90
+    if rotation in (90, 270):
+        width, height = height, width
+    time_base, pts, durations = Fraction(1), [], []
+    for line in proc.stdout.decode(errors="replace").splitlines():
+        if line.startswith("#tb 0:"):
+            time_base = Fraction(line.split(":", 1)[1].strip())
+        elif line and not line.startswith("#"):
+            fields = [f.strip() for f in line.split(",")]
+            pts.append(int(fields[2]))
+            durations.append(int(fields[3]))
+    if not pts:
+        raise MediaError("the video stream holds no frames")
+    pts.sort()
+    # from the timestamps alone (a muxer may stretch the last packet's duration): span plus one typical frame
+    step = int(np.median(np.diff(pts))) if len(pts) > 1 else max(durations[0], 0)
+    duration = float((pts[-1] - pts[0] + step) * time_base)
+    audio = next((s for s in streams if s["kind"] == "Audio"), None)
+    info = VideoInfo(
+        width=width,
+        height=height,
+        frames=len(pts),
+        fps=len(pts) / duration if duration > 0 else 0.0,
+        duration=duration,
+        has_audio=audio is not None,
+        rotation=rotation,
+    )
+    start = _START.search(stderr)
+    return Probe(
+        info, time_base, tuple(pts), float(start[1]) if start else float(pts[0] * time_base), audio and audio["codec"]
+    )
+
+
+@dataclass
+class Frame:
+    index: int
+    pts_ns: int  # source timestamp in nanoseconds, exact enough to map back onto the source's clock
+    duration_ns: int
+    pixels: np.ndarray  # upright RGB uint8
+
+
+_SHOWINFO = re.compile(r"\bn:\s*(\d+)\s+pts:\s*(-?\d+|NOPTS)\s+pts_time:\S*\s+duration:\s*(-?\d+)")
+_TIME_BASE = re.compile(r"config in time_base:\s*(\d+)/(\d+)")
+
+
+class FrameReader:
+    """Decoded frames of a video, upright RGB, each with its source timestamp.
+
+    Frames come from ffmpeg's stdout; their timestamps from the ``showinfo`` lines
+    ffmpeg logs on stderr, read by a thread. ``start`` (seconds from the start of
+    the file) seeks before decoding.
+    """
+
+    def __init__(self, path: Path, width: int, height: int, start: float | None = None) -> None:
+        self.width, self.height = width, height
+        self.time_base: Fraction | None = None
+        source = ffmpeg_python.input(str(path), copyts=None, reinit_filter=0, **({"ss": start} if start else {}))
+        args = source.output(
+            "-", map="0:V:0", vf="showinfo=checksum=0", fps_mode="passthrough", f="rawvideo", pix_fmt="rgb24"
+        ).get_args()
+        self._proc = subprocess.Popen(
+            [ffmpeg_exe(), *GLOBAL, "-loglevel", "info", *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+        )
+        self._stamps: queue.Queue[tuple[int | None, int] | None] = queue.Queue()
+        self._log: deque[str] = deque(maxlen=30)
+        self._stderr = threading.Thread(target=self._read_stderr, daemon=True)
+        self._stderr.start()
+
+    def _read_stderr(self) -> None:
+        assert self._proc.stderr is not None
+        for raw in self._proc.stderr:
+            line = raw.decode(errors="replace")
+            m = _SHOWINFO.search(line)
+            if m:
+                self._stamps.put((None if m[2] == "NOPTS" else int(m[2]), int(m[3])))
+            elif (tb := _TIME_BASE.search(line)) and self.time_base is None:
+                self.time_base = Fraction(int(tb[1]), int(tb[2]))
+            elif "Parsed_showinfo" not in line:
+                self._log.append(line)
+        self._stamps.put(None)
+
+    def __iter__(self) -> Iterator[Frame]:
+        assert self._proc.stdout is not None
+        size = self.width * self.height * 3
+        last_end = 0
+        for index in range(2**62):
+            pixels = np.empty((self.height, self.width, 3), np.uint8)
+            view = memoryview(pixels).cast("B")
+            got = 0
+            while got < size:
+                n = self._proc.stdout.readinto(view[got:])
+                if not n:
+                    break
+                got += n
+            if got == 0:
+                break
+            if got < size:
+                raise MediaError(f"the decoder stopped inside frame {index}")
+            stamp = self._stamps.get()
+            if stamp is None:
+                raise MediaError(f"no timestamp for frame {index}")
+            pts, duration = stamp
+            pts = last_end if pts is None else pts
+            last_end = pts + max(duration, 1)
+            ns = (self.time_base or Fraction(1, 1_000_000)) * 1_000_000_000
+            yield Frame(index, round(pts * ns), round(duration * ns), pixels)
+        self._proc.wait()
+        self._stderr.join()
+        if self._proc.returncode != 0:
+            raise MediaError(f"decoding failed: {_error_line(''.join(self._log))}")
+
+    def close(self) -> None:
+        if self._proc.poll() is None:
+            self._proc.kill()
+        self._proc.wait()
+        for stream in (self._proc.stdout, self._proc.stderr):
+            if stream:
+                stream.close()
+
+    def __enter__(self) -> FrameReader:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def read_frame(path: Path, index: int) -> np.ndarray:
+    """One frame, found by seeking to its timestamp rather than decoding from the start."""
+    p = probe(path)
+    if not 0 <= index < p.info.frames:
+        raise IndexError(f"frame {index} is outside 0..{p.info.frames - 1}")
+    # seek to half a frame before it, then keep the first frame from halfway on
+    halfway = Fraction(p.pts[index] + p.pts[index - 1], 2) * p.time_base if index else None
+    start = max(0.0, float(halfway) - p.start - 0.001) if halfway is not None else None
+    with FrameReader(path, p.info.width, p.info.height, start=start) as reader:
+        for frame in reader:
+            if halfway is None or frame.pts_ns >= halfway * 1_000_000_000:
+                return frame.pixels
+    raise MediaError(f"frame {index} could not be decoded")
+
+
+# Matroska element ids used by the frame stream below.
+_EBML = b"\x1a\x45\xdf\xa3"
+_SEGMENT = b"\x18\x53\x80\x67"
+_INFO = b"\x15\x49\xa9\x66"
+_TRACKS = b"\x16\x54\xae\x6b"
+_CLUSTER = b"\x1f\x43\xb6\x75"
+_UNKNOWN_SIZE = b"\x01\xff\xff\xff\xff\xff\xff\xff"
+
+
+def _vint(n: int) -> bytes:
+    for length in range(1, 9):
+        if n < (1 << (7 * length)) - 1:
+            return (n | (1 << (7 * length))).to_bytes(length, "big")
+    raise ValueError("element too large")
+
+
+def _element(eid: bytes, payload: bytes) -> bytes:
+    return eid + _vint(len(payload)) + payload
+
+
+def _uint(eid: bytes, value: int) -> bytes:
+    return _element(eid, value.to_bytes(max(1, (value.bit_length() + 7) // 8), "big"))
+
+
+def matroska_header(width: int, height: int) -> bytes:
+    """Start of a live Matroska stream with one uncompressed RGB24 video track, timestamps in nanoseconds."""
+    ebml = _element(
+        _EBML,
+        _uint(b"\x42\x86", 1)  # EBMLVersion
+        + _uint(b"\x42\xf7", 1)  # EBMLReadVersion
+        + _uint(b"\x42\xf2", 4)  # EBMLMaxIDLength
+        + _uint(b"\x42\xf3", 8)  # EBMLMaxSizeLength
+        + _element(b"\x42\x82", b"matroska")  # DocType
+        + _uint(b"\x42\x87", 4)  # DocTypeVersion
+        + _uint(b"\x42\x85", 2),  # DocTypeReadVersion
+    )
+    info = _element(_INFO, _uint(b"\x2a\xd7\xb1", 1))  # TimestampScale: 1 ns
+    video = _element(b"\xe0", _uint(b"\xb0", width) + _uint(b"\xba", height) + _element(b"\x2e\xb5\x24", b"RGB\x18"))
+    track = _element(
+        b"\xae",
+        _uint(b"\xd7", 1)  # TrackNumber
+        + _uint(b"\x73\xc5", 1)  # TrackUID
+        + _uint(b"\x83", 1)  # TrackType: video
+        + _element(b"\x86", b"V_UNCOMPRESSED")
+        + video,
+    )
+    return ebml + _SEGMENT + _UNKNOWN_SIZE + info + _element(_TRACKS, track)
+
+
+def matroska_frame_header(pts_ns: int, duration_ns: int, frame_bytes: int) -> bytes:
+    """Everything of one frame's cluster up to its pixels: Cluster{Timestamp, BlockGroup{BlockDuration, Block}}."""
+    block_head = b"\x81" + struct.pack(">hB", 0, 0)  # track 1, no offset, no flags
+    block = b"\xa1" + _vint(len(block_head) + frame_bytes) + block_head
+    group_body = _uint(b"\x9b", max(duration_ns, 1)) + block
+    group = b"\xa0" + _vint(len(group_body) + frame_bytes) + group_body
+    body = _uint(b"\xe7", pts_ns) + group
+    return _CLUSTER + _vint(len(body) + frame_bytes) + body
+
+
+@dataclass(frozen=True)
+class EncodeOptions:
+    container: str  # ffmpeg muxer name
+    crf: int
+    preset: str
+    audio: bool  # keep the first audio stream
+
+
+def container_of(path: Path) -> str:
+    try:
+        return CONTAINERS[path.suffix.lower()]
+    except KeyError:
+        raise MediaError(f"cannot write video as {path.suffix or '(no suffix)'}") from None
+
+
+def encode_args(src: Path, dst: Path, p: Probe, opts: EncodeOptions, offset_us: int = 0) -> list[str]:
+    """ffmpeg arguments that encode the frame stream on stdin into ``dst``, with only
+    the first audio stream of ``src`` (or none) and no metadata, chapters or other streams.
+    ``offset_us`` is added to the frame stream's timestamps."""
+    w, h = p.info.width, p.info.height
+    frames = ffmpeg_python.input("pipe:", f="matroska", **({"itsoffset": f"{offset_us}us"} if offset_us else {}))
+    streams = [frames["v:0"]]
+    output: dict[str, object] = {
+        "map_metadata": -1,
+        "map_metadata:s:v": -1,
+        "map_chapters": -1,
+        "fps_mode": "passthrough",
+        # back onto the source's own clock, so every timestamp comes out as it went in
+        "enc_time_base:v": f"{p.time_base.numerator}/{p.time_base.denominator}",
+        "flags:v": "+bitexact",
+        "fflags": "+bitexact",
+        "f": opts.container,
+    }
+    if opts.container == "webm":
+        output |= {"c:v": "libvpx-vp9", "crf": opts.crf, "b:v": 0, "deadline": "realtime", "cpu-used": 8}
+        output |= {"row-mt": 1, "pix_fmt": "yuv420p"}
+    else:
+        # 4:2:0 needs even sides; odd ones keep their exact size in 4:4:4 instead of being padded
+        pix_fmt = "yuv420p" if w % 2 == 0 and h % 2 == 0 else "yuv444p"
+        output |= {"c:v": "libx264", "crf": opts.crf, "preset": opts.preset, "pix_fmt": pix_fmt}
+    if opts.container in ("mp4", "mov"):
+        output["movflags"] = "+faststart"
+    if opts.audio and p.info.has_audio:
+        streams.append(ffmpeg_python.input(str(src))["a:0"])
+        copy = p.audio_codec in AUDIO_COPY[opts.container]
+        output |= {"c:a": "copy" if copy else AUDIO_ENCODER[opts.container], "map_metadata:s:a": -1}
+        output["flags:a"] = "+bitexact"
+    args = ffmpeg_python.output(*streams, str(dst), **output).get_args()
+    return ["-loglevel", "error", "-copyts", *args]
+
+
+class FrameWriter:
+    """Feeds RGB frames with their timestamps to an ffmpeg encoder writing ``dst``."""
+
+    def __init__(self, src: Path, dst: Path, p: Probe, opts: EncodeOptions) -> None:
+        self.width, self.height = p.info.width, p.info.height
+        self.frames = 0
+        self._origin: int | None = None
+        self._src, self._dst, self._probe, self._opts = src, dst, p, opts
+        self._proc: subprocess.Popen | None = None
+        self._stderr = b""
+        self._stderr_thread: threading.Thread | None = None
+
+    def _start(self, first_ns: int) -> None:
+        # Matroska timestamps are unsigned: a negative start goes back in through -itsoffset
+        self._origin = min(0, first_ns // 1000 * 1000)
+        args = encode_args(self._src, self._dst, self._probe, self._opts, self._origin // 1000)
+        self._proc = subprocess.Popen(
+            [ffmpeg_exe(), *GLOBAL, *args], stdin=subprocess.PIPE, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL
+        )
+        self._stderr_thread = threading.Thread(target=self._read_stderr, daemon=True)
+        self._stderr_thread.start()
+        assert self._proc.stdin is not None
+        self._proc.stdin.write(matroska_header(self.width, self.height))
+
+    def _read_stderr(self) -> None:
+        assert self._proc is not None and self._proc.stderr is not None
+        self._stderr = self._proc.stderr.read()
+
+    def write(self, pixels: np.ndarray, pts_ns: int, dur_ns: int) -> None:
+        if self._proc is None:
+            self._start(pts_ns)
+        assert self._proc is not None and self._proc.stdin is not None and self._origin is not None
+        data = memoryview(np.ascontiguousarray(pixels)).cast("B")
+        try:
+            self._proc.stdin.write(matroska_frame_header(pts_ns - self._origin, dur_ns, len(data)))
+            self._proc.stdin.write(data)
+        except (BrokenPipeError, OSError):
+            self._fail()
+        self.frames += 1
+
+    def _fail(self) -> None:
+        assert self._proc is not None
+        self._proc.kill()
+        self._proc.wait()
+        if self._stderr_thread:
+            self._stderr_thread.join()
+        raise MediaError(f"encoding failed: {_error_line(self._stderr.decode(errors='replace'))}")
+
+    def finish(self) -> None:
+        """Close the stream and wait for ffmpeg; raises unless it wrote every frame and exited cleanly."""
+        if self._proc is None:
+            raise MediaError("no frames to encode")
+        assert self._proc.stdin is not None
+        try:
+            self._proc.stdin.close()
+        except (BrokenPipeError, OSError):
+            self._fail()
+        self._proc.wait()
+        if self._stderr_thread:
+            self._stderr_thread.join()
+        if self._proc.returncode != 0:
+            self._fail()
+
+    def close(self) -> None:
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.kill()
+            self._proc.wait()
+
+    def __enter__(self) -> FrameWriter:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
