@@ -22,6 +22,11 @@ MODES: dict[str, str] = {
 
 SHAPES = ("ellipse", "box")
 DETECTORS = ("centerface", "mediapipe", "both")
+# x264 speed presets, fastest first; slower ones compress better.
+PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
+AUDIO = ("keep", "drop")
+# Video settings of --fast: sparser, coarser detection and the quickest encoder preset.
+FAST_VIDEO = {"detect_every": 8, "detect_megapixels": 1.0, "preset": "ultrafast"}
 
 
 @dataclass(frozen=True)
@@ -36,6 +41,14 @@ class Settings:
     # Image scales the detector runs at; >1 finds the 10-25 px faces of a crowd.
     scales: tuple[float, ...] = (1.0,)
     color: tuple[int, int, int] = (0, 0, 0)
+    # Video: x264 quality (CRF, lower is better and bigger) and speed preset; keep or drop the first audio stream.
+    crf: int = 20
+    preset: str = "veryfast"
+    audio: str = "keep"
+    # Video detection runs on every k-th frame, at about this many megapixels (2.1 = 1080p at full size);
+    # the tracker covers the frames between, the look-ahead those before a face's first detection.
+    detect_every: int = 6
+    detect_megapixels: float = 2.1
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -50,6 +63,16 @@ class Settings:
             raise ValueError("threshold must be between 0.01 and 0.99")
         if not self.scales or any(not 0.25 <= s <= 4 for s in self.scales):
             raise ValueError("detection scales must be between 0.25 and 4")
+        if not 0 <= self.crf <= 51:
+            raise ValueError("crf must be between 0 and 51")
+        if self.preset not in PRESETS:
+            raise ValueError(f"unknown preset {self.preset!r}; choose one of {', '.join(PRESETS)}")
+        if self.audio not in AUDIO:
+            raise ValueError(f"audio must be one of {', '.join(AUDIO)}")
+        if not 1 <= self.detect_every <= 30:
+            raise ValueError("detect every must be between 1 and 30 frames")
+        if not 0.1 <= self.detect_megapixels <= 16:
+            raise ValueError("detection megapixels must be between 0.1 and 16")
 
     def with_(self, **changes) -> Settings:
         return replace(self, **changes)
