@@ -1,0 +1,245 @@
+"""The desktop app driven through its real widgets (pytest-qt, offscreen), on the shipped sample photos.
+
+Outputs are decoded and compared pixel by pixel with the input: what the user
+turned off is untouched, what stays on and what they drew is gone, and nothing
+of the input's metadata survives.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, PngImagePlugin
+from PySide6.QtCore import QMimeData, QPoint, QPointF, QSettings, Qt, QUrl
+from PySide6.QtGui import QDropEvent, QImage
+from PySide6.QtTest import QTest
+
+import blurkit
+from gui.canvas import DrawnItem, FaceItem
+from gui.main_window import MainWindow
+
+WAIT_MS = 60_000
+HOPPER_WIDTH = 512  # grace_hopper.jpg is 512x600; astronaut.png (512x512) sits to its right
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> QSettings:
+    """The app's remembered folders and first-run flag, kept away from the user's own config."""
+    return QSettings(str(tmp_path / "config" / "blurkit-gui.ini"), QSettings.Format.IniFormat)
+
+
+@pytest.fixture
+def window(qtbot, store: QSettings) -> MainWindow:
+    w = MainWindow(store)
+    qtbot.addWidget(w)
+    w.resize(1200, 800)
+    w.show()
+    qtbot.waitExposed(w)
+    return w
+
+
+@pytest.fixture
+def two_faces(tmp_path: Path, samples: Path) -> Path:
+    """Two sample portraits side by side in a PNG that carries EXIF (with GPS) and text chunks."""
+    left = np.asarray(Image.open(samples / "grace_hopper.jpg").convert("RGB"))
+    right = np.asarray(Image.open(samples / "astronaut.png").convert("RGB"))
+    canvas = np.zeros((600, 1024, 3), np.uint8)
+    canvas[:, :HOPPER_WIDTH] = left
+    canvas[:512, HOPPER_WIDTH:] = right
+    image = Image.fromarray(canvas)
+    exif = image.getexif()
+    exif[0x010F] = "PhoneMaker"  # Make
+    exif[0x8825] = {1: "N", 2: (52.0, 31.0, 12.0), 3: "E", 4: (13.0, 24.0, 36.0)}  # GPS
+    text = PngImagePlugin.PngInfo()
+    text.add_text("Comment", "taken at the march by J. Doe")
+    path = tmp_path / "in" / "march.png"
+    path.parent.mkdir()
+    image.save(path, exif=exif, pnginfo=text)
+    return path
+
+
+def open_and_wait(qtbot, window: MainWindow, *paths: Path) -> None:
+    window.open_paths(paths)
+    qtbot.waitUntil(lambda: window.current is not None and window.current.detected is not None, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: not window.engine.busy, timeout=WAIT_MS)
+
+
+def face_items(window: MainWindow) -> list[FaceItem]:
+    return sorted((i for i in window.canvas.scene().items() if isinstance(i, FaceItem)), key=lambda i: i.index)
+
+
+def drawn_items(window: MainWindow) -> list[DrawnItem]:
+    return [i for i in window.canvas.scene().items() if isinstance(i, DrawnItem)]
+
+
+def on_screen(window: MainWindow, x: float, y: float) -> QPoint:
+    return window.canvas.mapFromScene(QPointF(x, y))
+
+
+def drag(window: MainWindow, start: tuple[float, float], end: tuple[float, float]) -> None:
+    viewport = window.canvas.viewport()
+    a, b = on_screen(window, *start), on_screen(window, *end)
+    QTest.mousePress(viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, a)
+    for t in (0.25, 0.5, 0.75, 1.0):
+        QTest.mouseMove(viewport, a + (b - a) * t)
+    QTest.mouseRelease(viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, b)
+
+
+def shown_pixels(window: MainWindow) -> np.ndarray:
+    image = window.canvas.shown_image().convertToFormat(QImage.Format.Format_RGB888)
+    rows = np.frombuffer(image.constBits(), np.uint8).reshape(image.height(), image.bytesPerLine())
+    return rows[:, : image.width() * 3].reshape(image.height(), image.width(), 3).copy()  # before image is freed
+
+
+def test_open_photo_shows_detected_regions(qtbot, window: MainWindow, samples: Path) -> None:
+    open_and_wait(qtbot, window, samples / "grace_hopper.jpg", samples / "astronaut.png")
+    doc = window.current
+    assert doc.path.name == "grace_hopper.jpg"
+    assert len(doc.detected) == 1
+    [item] = face_items(window)
+    assert item.isVisible() and item.kind == "covered"
+    # Drawn where the engine will mask: the detection grown by the mask size.
+    [mask] = blurkit.mask_regions(doc.detected, window.settings(), 512, 600)
+    assert item.rect.getCoords() == pytest.approx((mask.x0, mask.y0, mask.x1, mask.y1))
+    assert window.file_list.topLevelItem(0).text(1) == "1 face"
+    assert window.file_list.topLevelItem(1).text(1) == "Not checked"
+
+    # PgDown goes to the next file, which is then checked too.
+    QTest.keyClick(window, Qt.Key.Key_PageDown)
+    qtbot.waitUntil(lambda: window.current.path.name == "astronaut.png" and window.current.detected is not None)
+    assert window.file_list.topLevelItem(1).text(1) == "1 face"
+
+    # A larger mask size redraws the outline at once.
+    window.settings_panel.mask_scale.setValue(2.0)
+    [item] = face_items(window)
+    assert item.rect.width() == pytest.approx(window.current.detected[0].width * 2.0)
+
+
+def test_review_and_export_photo(qtbot, window: MainWindow, two_faces: Path, tmp_path: Path) -> None:
+    original_bytes = two_faces.read_bytes()
+    open_and_wait(qtbot, window, two_faces)
+    doc = window.current
+    assert len(doc.detected) == 2
+    hopper, astronaut = sorted(range(2), key=lambda i: doc.detected[i].x0)
+
+    # Click the astronaut's face: turned off, drawn dashed red.
+    cx, cy = doc.detected[astronaut].center
+    QTest.mouseClick(window.canvas.viewport(), Qt.MouseButton.LeftButton, pos=on_screen(window, cx, cy))
+    assert doc.off == {astronaut}
+    assert face_items(window)[astronaut].kind == "visible"
+    assert window.file_list.topLevelItem(0).text(1) == "2 faces · 1 off"
+
+    # Draw a rectangle over Hopper's name tag, then move it a little.
+    QTest.keyClick(window, Qt.Key.Key_R)
+    assert window.box_tool.isChecked()
+    drag(window, (60, 480), (170, 520))
+    [drawn] = doc.manual
+    assert drawn.source == "manual" and drawn.shape == "box"
+    assert (drawn.x0, drawn.y0, drawn.x1, drawn.y1) == pytest.approx((60, 480, 170, 520), abs=2)
+    QTest.keyClick(window, Qt.Key.Key_Escape)
+    assert window.select_tool.isChecked()
+    drag(window, (115, 500), (125, 505))
+    [drawn] = doc.manual
+    assert (drawn.x0, drawn.y0, drawn.x1, drawn.y1) == pytest.approx((70, 485, 180, 525), abs=2)
+    assert len(drawn_items(window)) == 1
+
+    # Space shows the result as it will be saved, without outlines.
+    original = blurkit.load_photo(two_faces).pixels
+    QTest.keyClick(window, Qt.Key.Key_Space)
+    assert window.preview_action.isChecked()
+    qtbot.waitUntil(lambda: window._result_shown, timeout=WAIT_MS)
+    preview = shown_pixels(window)
+    assert not any(item.isVisible() for item in face_items(window))
+    hx, hy = (int(v) for v in doc.detected[hopper].center)
+    assert (
+        np.abs(
+            preview[hy - 20 : hy + 20, hx - 20 : hx + 20].astype(int) - original[hy - 20 : hy + 20, hx - 20 : hx + 20]
+        ).mean()
+        > 20
+    )
+    np.testing.assert_array_equal(preview[:, HOPPER_WIDTH:], original[:, HOPPER_WIDTH:])
+    QTest.keyClick(window, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: not window._result_shown)
+
+    # Save all, into a folder where a file of that name already exists: it is kept.
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "march-anonymized.png").write_bytes(b"someone else's file")
+    window.save_all_to(out)
+    qtbot.waitUntil(lambda: not window.saving, timeout=WAIT_MS)
+    assert (out / "march-anonymized.png").read_bytes() == b"someone else's file"
+    written = out / "march-anonymized-2.png"
+    assert sorted(p.name for p in out.iterdir()) == ["march-anonymized-2.png", "march-anonymized.png"]
+    assert two_faces.read_bytes() == original_bytes
+
+    with Image.open(written) as im:
+        assert not im.getexif()
+        assert not {"exif", "Comment", "icc_profile", "XML:com.adobe.xmp"} & set(im.info)
+        assert not getattr(im, "text", {})
+        result = np.asarray(im.convert("RGB"))
+    # The face left on is gone: the detector no longer finds it, and its pixels changed.
+    [hopper_mask] = blurkit.mask_regions([doc.detected[hopper]], window.settings(), 1024, 600)
+    assert not [r for r in blurkit.detect_faces(result) if r.center[0] < HOPPER_WIDTH]
+    x0, y0, x1, y1 = (int(v) for v in (hopper_mask.x0, hopper_mask.y0, hopper_mask.x1, hopper_mask.y1))
+    inner = np.s_[y0 + (y1 - y0) // 4 : y1 - (y1 - y0) // 4, x0 + (x1 - x0) // 4 : x1 - (x1 - x0) // 4]
+    assert (np.abs(result[inner].astype(int) - original[inner]).max(axis=2) > 8).mean() > 0.9
+    # The drawn rectangle is covered exactly where it was drawn.
+    tag = np.s_[int(drawn.y0) + 2 : int(drawn.y1) - 2, int(drawn.x0) + 2 : int(drawn.x1) - 2]
+    assert np.abs(result[tag].astype(int) - original[tag]).mean() > 20
+    # The face turned off is untouched, pixel for pixel, with everything else on its side.
+    np.testing.assert_array_equal(result[:, HOPPER_WIDTH:], original[:, HOPPER_WIDTH:])
+
+    summary = window.last_dialog.text()
+    assert "1 face obscured" in summary and "1 region you drew" in summary
+    assert "1 face you turned off was left visible" in summary
+    assert "GPS location" in summary and "tattoos" in summary
+    assert window.file_list.topLevelItem(0).text(1) == "Saved as march-anonymized-2.png"
+    assert window.store.value("output_folder") == str(out)
+
+
+def test_drop_unreadable_and_unsupported_files(qtbot, window: MainWindow, samples: Path, tmp_path: Path) -> None:
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes((samples / "grace_hopper.jpg").read_bytes()[:300])
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not media")
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in (broken, notes, samples / "astronaut.png")])
+    drop = QDropEvent(
+        QPointF(50, 50), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    )
+    window.dropEvent(drop)
+    assert [f.name for f in window.files] == ["broken.jpg", "astronaut.png"]
+    assert "notes.txt" in window.last_dialog.text()
+
+    qtbot.waitUntil(lambda: window.current.problem is not None, timeout=WAIT_MS)
+    assert window.last_dialog.windowTitle() == "Cannot open broken.jpg"
+    assert "Traceback" not in window.last_dialog.text()
+    assert window.file_list.topLevelItem(0).text(1).startswith("Problem: ")
+    assert window.store.value("last_folder") == str(tmp_path)
+
+    out = tmp_path / "out"
+    window.save_all_to(out)
+    qtbot.waitUntil(lambda: not window.saving, timeout=WAIT_MS)
+    assert [p.name for p in out.iterdir()] == ["astronaut-anonymized.png"]
+    summary = window.last_dialog.text()
+    assert "Not saved" in summary and "broken.jpg" in summary
+    # astronaut.png was never shown: the summary says it was saved unreviewed.
+    assert "without your review" in summary and "astronaut.png" in summary
+
+
+def test_first_run_note_once_and_folders_remembered(qtbot, store: QSettings, samples: Path) -> None:
+    first = MainWindow(store)
+    qtbot.addWidget(first)
+    first.show_first_run_note_once()
+    assert "does not remove" in first.last_dialog.text()
+    first.open_paths([samples])
+    assert {f.name for f in first.files} == {"astronaut.png", "grace_hopper.jpg"}
+    first.close()
+
+    second = MainWindow(QSettings(store.fileName(), QSettings.Format.IniFormat))
+    qtbot.addWidget(second)
+    second.show_first_run_note_once()
+    assert second.last_dialog is None
+    assert second.store.value("last_folder") == str(samples)
