@@ -9,12 +9,23 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QRectF, QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QDragEnterEvent, QDropEvent, QImage, QKeySequence
+from PySide6.QtGui import (
+    QAction,
+    QActionGroup,
+    QBrush,
+    QCloseEvent,
+    QColor,
+    QDragEnterEvent,
+    QDropEvent,
+    QImage,
+    QKeySequence,
+)
 from PySide6.QtWidgets import (
     QFileDialog,
     QGroupBox,
-    QHeaderView,
     QLabel,
+    QListWidget,
+    QListWidgetItem,
     QMainWindow,
     QMessageBox,
     QProgressBar,
@@ -22,8 +33,6 @@ from PySide6.QtWidgets import (
     QScrollArea,
     QSplitter,
     QStackedWidget,
-    QTreeWidget,
-    QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -40,6 +49,7 @@ from gui.panels import FrameRangeBox, Legend, SettingsPanel, VideoBar, side_colu
 PIXEL_CACHE = 4
 # Wait this long after the slider stops before decoding a frame: dragging should not queue hundreds.
 FRAME_DEBOUNCE_MS = 80
+PROBLEM = QBrush(QColor("#c62828"))
 
 
 def to_qimage(rgb: np.ndarray) -> QImage:
@@ -94,14 +104,10 @@ class MainWindow(QMainWindow):
     # layout
 
     def _build(self) -> None:
-        self.file_list = QTreeWidget()
-        self.file_list.setHeaderLabels(["File", "Status"])
-        self.file_list.setRootIsDecorated(False)
-        self.file_list.setUniformRowHeights(True)
-        self.file_list.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
-        self.file_list.header().resizeSection(0, 140)
+        self.file_list = QListWidget()
         self.file_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.file_list.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.file_list.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.file_list.setSpacing(2)
         self.file_list.currentItemChanged.connect(self._file_chosen)
         files_box = QGroupBox("Files")
         QVBoxLayout(files_box).addWidget(self.file_list)
@@ -291,9 +297,7 @@ class MainWindow(QMainWindow):
             known.add(path.resolve())
             doc = MediaFile(path, blurkit.media_kind(path) or "photo")
             self.files.append(doc)
-            item = QTreeWidgetItem([doc.name, doc.status()])
-            item.setToolTip(0, str(path))
-            self.file_list.addTopLevelItem(item)
+            self.file_list.addItem(QListWidgetItem())
             added.append(doc)
         self.store.setValue("last_folder", str(paths[0] if paths[0].is_dir() else paths[0].parent))
         if unsupported:
@@ -310,8 +314,8 @@ class MainWindow(QMainWindow):
                 "Nothing to open", "<p>No photos or videos were found there.</p>", QMessageBox.Icon.Information
             )
         if added and self.current is None:
-            self.file_list.setCurrentItem(self.file_list.topLevelItem(self.files.index(added[0])))
-        self._update_actions()
+            self.file_list.setCurrentRow(self.files.index(added[0]))
+        self._refresh()
         return added
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
@@ -325,13 +329,12 @@ class MainWindow(QMainWindow):
 
     def _step_file(self, step: int) -> None:
         if self.files:
-            row = self.file_list.indexOfTopLevelItem(self.file_list.currentItem())
-            self.file_list.setCurrentItem(self.file_list.topLevelItem((row + step) % len(self.files)))
+            self.file_list.setCurrentRow((self.file_list.currentRow() + step) % len(self.files))
 
-    def _file_chosen(self, item: QTreeWidgetItem | None) -> None:
+    def _file_chosen(self, item: QListWidgetItem | None) -> None:
         if item is None:
             return
-        doc = self.files[self.file_list.indexOfTopLevelItem(item)]
+        doc = self.files[self.file_list.row(item)]
         self.current, self.frame, self._shown = doc, 0, None
         self.range_box.hide()
         self.video_bar.setVisible(doc.kind == "video")
@@ -457,9 +460,10 @@ class MainWindow(QMainWindow):
     def _refresh(self) -> None:
         """Bring every view of the current file up to date with its review state."""
         for row, doc in enumerate(self.files):
-            item = self.file_list.topLevelItem(row)
-            item.setText(1, doc.status())
-            item.setToolTip(1, doc.status())
+            item = self.file_list.item(row)
+            item.setText(f"{doc.name}\n{doc.status()}")
+            item.setToolTip(f"{doc.path}\n{doc.status()}")
+            item.setForeground(PROBLEM if doc.problem or (doc.outcome or "").startswith("Not saved") else QBrush())
         doc = self.current
         if doc is None or self._shown is None:
             self.stack.setCurrentIndex(0)

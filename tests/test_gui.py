@@ -103,13 +103,13 @@ def test_open_photo_shows_detected_regions(qtbot, window: MainWindow, samples: P
     # Drawn where the engine will mask: the detection grown by the mask size.
     [mask] = blurkit.mask_regions(doc.detected, window.settings(), 512, 600)
     assert item.rect.getCoords() == pytest.approx((mask.x0, mask.y0, mask.x1, mask.y1))
-    assert window.file_list.topLevelItem(0).text(1) == "1 face"
-    assert window.file_list.topLevelItem(1).text(1) == "Not checked"
+    assert window.file_list.item(0).text().endswith("1 face")
+    assert window.file_list.item(1).text().endswith("Not checked")
 
     # PgDown goes to the next file, which is then checked too.
     QTest.keyClick(window, Qt.Key.Key_PageDown)
     qtbot.waitUntil(lambda: window.current.path.name == "astronaut.png" and window.current.detected is not None)
-    assert window.file_list.topLevelItem(1).text(1) == "1 face"
+    assert window.file_list.item(1).text().endswith("1 face")
 
     # A larger mask size redraws the outline at once.
     window.settings_panel.mask_scale.setValue(2.0)
@@ -129,7 +129,7 @@ def test_review_and_export_photo(qtbot, window: MainWindow, two_faces: Path, tmp
     QTest.mouseClick(window.canvas.viewport(), Qt.MouseButton.LeftButton, pos=on_screen(window, cx, cy))
     assert doc.off == {astronaut}
     assert face_items(window)[astronaut].kind == "visible"
-    assert window.file_list.topLevelItem(0).text(1) == "2 faces · 1 off"
+    assert window.file_list.item(0).text().endswith("2 faces · 1 off")
 
     # Draw a rectangle over Hopper's name tag, then move it a little.
     QTest.keyClick(window, Qt.Key.Key_R)
@@ -195,7 +195,7 @@ def test_review_and_export_photo(qtbot, window: MainWindow, two_faces: Path, tmp
     assert "1 face obscured" in summary and "1 region you drew" in summary
     assert "1 face you turned off was left visible" in summary
     assert "GPS location" in summary and "tattoos" in summary
-    assert window.file_list.topLevelItem(0).text(1) == "Saved as march-anonymized-2.png"
+    assert window.file_list.item(0).text().endswith("Saved as march-anonymized-2.png")
     assert window.store.value("output_folder") == str(out)
 
 
@@ -216,7 +216,7 @@ def test_drop_unreadable_and_unsupported_files(qtbot, window: MainWindow, sample
     qtbot.waitUntil(lambda: window.current.problem is not None, timeout=WAIT_MS)
     assert window.last_dialog.windowTitle() == "Cannot open broken.jpg"
     assert "Traceback" not in window.last_dialog.text()
-    assert window.file_list.topLevelItem(0).text(1).startswith("Problem: ")
+    assert "\nProblem: " in window.file_list.item(0).text()
     assert window.store.value("last_folder") == str(tmp_path)
 
     out = tmp_path / "out"
