@@ -730,14 +730,24 @@ class MainWindow(QMainWindow):
             (doc.name, r) for doc, _, r in outcomes if isinstance(r, Exception) and not isinstance(r, blurkit.Cancelled)
         ]
         cancelled = [doc.name for doc, _, r in outcomes if isinstance(r, blurkit.Cancelled)]
+        photos = [(doc, r) for doc, _, r in saved if r.kind == "photo"]
+        videos = [(doc, r) for doc, _, r in saved if r.kind == "video"]
+        notes = [f"{doc.name}: {r.details['note']}." for doc, _, r in saved if r.details.get("note")]
+        notes += [
+            f"{doc.name}: the sound was kept; voices and speech are not changed."
+            for doc, r in videos
+            if r.details.get("audio") == "kept"
+        ]
         summary = texts.export_summary(
             saved=[(doc.name, str(dst)) for doc, dst, _ in saved],
             failed=failed,
-            faces=sum(r.faces for _, _, r in saved),
+            faces=sum(r.faces for _, r in photos),
+            tracks=sum(r.faces for _, r in videos),
             drawn=sum(len(doc.manual) for doc, _, _ in saved),
-            left_visible=sum(len(doc.off) for doc, _, _ in saved if doc.kind == "photo" and doc.detected is not None),
+            left_visible=sum(len(doc.off) for doc, _ in photos if doc.detected is not None),
             unreviewed=[doc.name for doc, _, _ in saved if not doc.viewed],
             cancelled=cancelled,
+            notes=notes,
         )
         if failed:
             title, icon = "Some files were not saved", QMessageBox.Icon.Warning

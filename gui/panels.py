@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPixmap
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDoubleSpinBox,
     QFormLayout,
@@ -60,19 +61,29 @@ class SettingsPanel(QGroupBox):
         for name, label in SHAPE_NAMES.items():
             self.shape.addItem(label, name)
         self.shape.setCurrentIndex(self.shape.findData(default.shape))
+        self.keep_sound = QCheckBox("Keep the sound of videos")
+        self.keep_sound.setChecked(default.audio == "keep")
+        self.keep_sound.setToolTip(
+            "Voices and speech are not changed: turn this off when a voice could identify someone."
+        )
         form = QFormLayout(self)
         form.addRow("Mode", self.mode)
         form.addRow(self.mode_text)
         form.addRow("Mask size", self.mask_scale)
         form.addRow("Face shape", self.shape)
+        form.addRow(self.keep_sound)
         self.mode.currentIndexChanged.connect(self._changed)
         self.mask_scale.valueChanged.connect(self._changed)
         self.shape.currentIndexChanged.connect(self._changed)
+        self.keep_sound.toggled.connect(self._changed)
         self._describe()
 
     def settings(self) -> blurkit.Settings:
         return blurkit.Settings(
-            mode=self.mode.currentData(), mask_scale=round(self.mask_scale.value(), 2), shape=self.shape.currentData()
+            mode=self.mode.currentData(),
+            mask_scale=round(self.mask_scale.value(), 2),
+            shape=self.shape.currentData(),
+            audio="keep" if self.keep_sound.isChecked() else "drop",
         )
 
     def _describe(self) -> None:
@@ -118,7 +129,7 @@ class Legend(QGroupBox):
 
 
 class FrameRangeBox(QGroupBox):
-    """The frames a drawn region covers in a video (inclusive)."""
+    """The frames a drawn region covers in a video (inclusive); numbered from 1 on screen, from 0 in regions."""
 
     changed = Signal(int, int)
 
@@ -141,12 +152,12 @@ class FrameRangeBox(QGroupBox):
     def show_range(self, frames: tuple[int, int], total: int) -> None:
         for box, value in ((self.first, frames[0]), (self.last, frames[1])):
             box.blockSignals(True)
-            box.setRange(0, max(total - 1, 0))
-            box.setValue(value)
+            box.setRange(1, max(total, 1))
+            box.setValue(value + 1)
             box.blockSignals(False)
 
     def _edited(self) -> None:
-        self.changed.emit(self.first.value(), self.last.value())
+        self.changed.emit(self.first.value() - 1, self.last.value() - 1)
 
 
 class VideoBar(QWidget):

@@ -8,7 +8,8 @@ import blurkit
 from blurkit.report import NOT_REMOVED
 
 METADATA_REMOVED = (
-    "GPS location, date and time, camera and phone details, embedded thumbnails, XMP/IPTC and colour profiles"
+    "GPS location, date and time, camera and phone details, embedded thumbnails, XMP/IPTC and colour profiles; "
+    "in videos also container tags, chapters, subtitles and any other extra streams"
 )
 
 FIRST_RUN = f"""<h3>Before you start</h3>
@@ -70,20 +71,25 @@ def export_summary(
     saved: list[tuple[str, str]],
     failed: list[tuple[str, BaseException]],
     faces: int,
+    tracks: int,
     drawn: int,
     left_visible: int,
     unreviewed: list[str],
     cancelled: list[str],
+    notes: list[str],
 ) -> str:
     """The note shown after saving: what was done, what was not, and what is never removed."""
     parts = []
     if saved:
         where = "".join(f"<li>{escape(src)} → {escape(dst)}</li>" for src, dst in saved)
         parts.append(f"<p><b>Saved {plural(len(saved), 'file')}:</b></p><ul>{where}</ul>")
-        covered = f"{plural(faces, 'face')} obscured"
+        covered = [f"{plural(faces, 'face')} obscured in photos"] if faces or not tracks else []
+        if tracks:
+            covered.append(f"{plural(tracks, 'face track')} obscured in videos")
         if drawn:
-            covered += f", {plural(drawn, 'region')} you drew"
-        parts.append(f"<p>{covered}. Metadata removed: {METADATA_REMOVED}.</p>")
+            covered.append(f"{plural(drawn, 'region')} you drew")
+        parts.append(f"<p>{', '.join(covered).capitalize()}. Metadata removed: {METADATA_REMOVED}.</p>")
+        parts += [f"<p>{escape(note)}</p>" for note in notes]
     if left_visible:
         parts.append(
             f"<p>{plural(left_visible, 'face')} you turned off {'was' if left_visible == 1 else 'were'} "
@@ -101,5 +107,6 @@ def export_summary(
         parts.append(f"<p><b>Not saved:</b></p><ul>{rows}</ul>")
     if cancelled:
         parts.append(f"<p>Cancelled, nothing written for: {escape(', '.join(cancelled))}.</p>")
-    parts.append(f"<p><b>Not removed:</b> {escape(NOT_REMOVED)}. Check the saved files before you publish.</p>")
+    if saved:
+        parts.append(f"<p><b>Not removed:</b> {escape(NOT_REMOVED)}. Check the saved files before you publish.</p>")
     return "".join(parts)

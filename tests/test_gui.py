@@ -192,7 +192,7 @@ def test_review_and_export_photo(qtbot, window: MainWindow, two_faces: Path, tmp
     np.testing.assert_array_equal(result[:, HOPPER_WIDTH:], original[:, HOPPER_WIDTH:])
 
     summary = window.last_dialog.text()
-    assert "1 face obscured" in summary and "1 region you drew" in summary
+    assert "1 face obscured in photos" in summary and "1 region you drew" in summary
     assert "1 face you turned off was left visible" in summary
     assert "GPS location" in summary and "tattoos" in summary
     assert window.file_list.item(0).text().endswith("Saved as march-anonymized-2.png")
