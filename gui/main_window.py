@@ -87,7 +87,8 @@ class MainWindow(QMainWindow):
         self.engine = Engine(self)
         self.files: list[MediaFile] = []
         self.current: MediaFile | None = None
-        self.frame = 0  # the video frame on show
+        self.frame = 0  # the video frame chosen on the slider
+        self.shown_frame: int | None = None  # the video frame whose pixels are on show
         self.last_dialog: QMessageBox | None = None
         self._shown: np.ndarray | None = None  # pixels of the photo or frame on show
         self._result_shown = False
@@ -335,7 +336,7 @@ class MainWindow(QMainWindow):
         if item is None:
             return
         doc = self.files[self.file_list.row(item)]
-        self.current, self.frame, self._shown = doc, 0, None
+        self.current, self.frame, self.shown_frame, self._shown = doc, 0, None, None
         self.range_box.hide()
         self.video_bar.setVisible(doc.kind == "video")
         if doc.kind == "photo":
@@ -437,6 +438,7 @@ class MainWindow(QMainWindow):
             if regions is not None:
                 doc.frame_regions[index] = regions
             if doc is self.current and self.frame == index:
+                self.shown_frame = index
                 self._display(pixels, fit=self._shown is None)
 
         def failed(exc: BaseException) -> None:
@@ -492,13 +494,13 @@ class MainWindow(QMainWindow):
         doc = self.current
         if doc.kind == "photo":
             return doc.detected
-        return doc.frame_regions.get(self.frame)
+        return doc.frame_regions.get(self.shown_frame)
 
     def _refresh_regions(self, selected: int | None = None) -> None:
         doc = self.current
         height, width = self._shown.shape[:2]
         settings = self.settings()
-        frame = self.frame if doc.kind == "video" else None
+        frame = self.shown_frame if doc.kind == "video" else None
         faces = []
         for i, region in enumerate(self._frame_faces() or []):
             mask = blurkit.mask_regions([region], settings, width, height)
@@ -572,7 +574,8 @@ class MainWindow(QMainWindow):
         if index < 0:
             return
         first, last = self.current.manual[index].frames
-        first, last = (self.frame, max(last, self.frame)) if start else (min(first, self.frame), self.frame)
+        here = self.shown_frame
+        first, last = (here, max(last, here)) if start else (min(first, here), here)
         self._range_edited(first, last)
 
     def _settings_changed(self) -> None:
@@ -598,7 +601,7 @@ class MainWindow(QMainWindow):
         if doc.kind == "photo":
             regions, frame = doc.reviewed_regions(), None
         else:
-            regions, frame = faces + doc.manual, self.frame
+            regions, frame = faces + doc.manual, self.shown_frame
         token, pixels, settings = self._view_token, self._shown, self.settings()
 
         def done(result: np.ndarray) -> None:

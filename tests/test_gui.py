@@ -7,8 +7,10 @@ of the input's metadata survives.
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
+import imageio_ffmpeg
 import numpy as np
 import pytest
 from PIL import Image, PngImagePlugin
@@ -243,3 +245,107 @@ def test_first_run_note_once_and_folders_remembered(qtbot, store: QSettings, sam
     second.show_first_run_note_once()
     assert second.last_dialog is None
     assert second.store.value("last_folder") == str(samples)
+
+
+CLIP_FRAMES = 40
+CLIP_STEP = 3  # px the face moves right per frame
+SIGN = (400, 200, 470, 260)  # where the test draws a region: background, far from the face
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory, samples: Path) -> Path:
+    """A short H.264 clip of a sample portrait sliding right, tagged with a title and a GPS location."""
+    face = np.asarray(Image.open(samples / "grace_hopper.jpg").convert("RGB").resize((192, 224)))
+    path = tmp_path_factory.mktemp("clip") / "clip.mp4"
+    tags = ["-metadata", "title=march 12", "-metadata", "location=+52.5200+013.4050/"]
+    writer = imageio_ffmpeg.write_frames(
+        str(path), (480, 272), fps=25, quality=None, macro_block_size=16, output_params=["-crf", "18", *tags]
+    )
+    writer.send(None)
+    for i in range(CLIP_FRAMES):
+        frame = np.empty((272, 480, 3), np.uint8)
+        frame[:] = (90, 90, 140)
+        x = 20 + CLIP_STEP * i
+        frame[24:248, x : x + 192] = face
+        writer.send(frame)
+    writer.close()
+    return path
+
+
+@pytest.fixture(scope="module")
+def samples() -> Path:
+    return Path(__file__).resolve().parent.parent / "sample_media"
+
+
+def container_tags(path: Path) -> str:
+    run = subprocess.run(
+        [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-i", str(path), "-f", "ffmetadata", "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return run.stdout
+
+
+def test_video_preview_cancel_and_save(qtbot, window: MainWindow, clip: Path, tmp_path: Path) -> None:
+    window.open_paths([clip])
+    doc = window.current
+    qtbot.waitUntil(lambda: 0 in doc.frame_regions and window._shown is not None, timeout=WAIT_MS)
+    assert window.video_bar.isVisible()
+    assert window.video_bar.slider.maximum() == CLIP_FRAMES - 1
+    [face] = face_items(window)
+    assert not face.toggleable  # in video every detection is covered
+    x_at_0 = face.rect.center().x()
+    QTest.mouseClick(window.canvas.viewport(), Qt.MouseButton.LeftButton, pos=on_screen(window, x_at_0, 130))
+    assert doc.off == set()
+
+    # The slider previews detections on any frame: the outline follows the face.
+    window.video_bar.slider.setValue(30)
+    qtbot.waitUntil(lambda: window.shown_frame == 30, timeout=WAIT_MS)
+    assert window.video_bar.position.text().startswith("31 / 40")
+    [face] = face_items(window)
+    assert face.rect.center().x() == pytest.approx(x_at_0 + 30 * CLIP_STEP, abs=12)
+
+    # A drawn region covers the whole clip until told otherwise; "Start at this frame" narrows it.
+    QTest.keyClick(window, Qt.Key.Key_E)
+    drag(window, SIGN[:2], SIGN[2:])
+    [sign] = doc.manual
+    assert sign.frames == (0, CLIP_FRAMES - 1) and sign.shape == "ellipse"
+    assert window.range_box.isVisible()
+    window.range_box.start_here.click()
+    assert doc.manual[0].frames == (30, CLIP_FRAMES - 1)
+    assert window.range_box.first.value() == 31
+    window.video_bar.slider.setValue(10)
+    qtbot.waitUntil(lambda: window.shown_frame == 10, timeout=WAIT_MS)
+    assert not drawn_items(window)  # not on this frame
+
+    # Cancel part-way: no file, not even a partial one.
+    out = tmp_path / "out"
+    window.save_all_to(out)
+    assert window.cancel_button.isVisible()
+    qtbot.waitUntil(lambda: window.progress.value() > 0, timeout=WAIT_MS)
+    window.cancel_button.click()
+    qtbot.waitUntil(lambda: not window.saving, timeout=WAIT_MS)
+    assert not out.exists() or not list(out.iterdir())
+    assert window.file_list.item(0).text().endswith("Cancelled, nothing saved")
+    assert "nothing written for: clip.mp4" in window.last_dialog.text()
+
+    # Saved for real: every frame there, the face gone in each, the drawn region only in its frames.
+    window.save_all_to(out)
+    qtbot.waitUntil(lambda: not window.saving, timeout=WAIT_MS)
+    written = out / "clip-anonymized.mp4"
+    assert [p.name for p in out.iterdir()] == [written.name]
+    info = blurkit.probe_video(written)
+    assert (info.frames, info.width, info.height) == (CLIP_FRAMES, 480, 272)
+    for i in (0, 17, 30, CLIP_FRAMES - 1):
+        before, after = blurkit.read_video_frame(clip, i), blurkit.read_video_frame(written, i)
+        x = 20 + CLIP_STEP * i + 96  # face centre
+        eyes = np.s_[70:150, x - 40 : x + 40]
+        assert np.abs(after[eyes].astype(int) - before[eyes]).mean() > 25, f"face visible in frame {i}"
+        inside = np.s_[SIGN[1] + 15 : SIGN[3] - 15, SIGN[0] + 15 : SIGN[2] - 15]
+        changed = np.abs(after[inside].astype(int) - before[inside]).mean()
+        assert changed > 5 if i >= 30 else changed < 3, f"drawn region wrong in frame {i}: {changed}"
+    assert "title=march" in container_tags(clip)
+    assert "title" not in container_tags(written) and "location" not in container_tags(written)
+    summary = window.last_dialog.text()
+    assert "face track" in summary and "1 region you drew" in summary
