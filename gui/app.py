@@ -30,7 +30,7 @@ def _report_crash(kind: type[BaseException], exc: BaseException, tb: TracebackTy
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv if argv is None else argv
-    app = QApplication(argv)
+    app = QApplication.instance() or QApplication(argv)
     app.setApplicationName("blurkit")
     app.setApplicationDisplayName("blurkit")
     app.setOrganizationName("blurkit")

@@ -8,17 +8,20 @@ of the input's metadata survives.
 from __future__ import annotations
 
 import subprocess
+import sys
 from pathlib import Path
 
 import imageio_ffmpeg
 import numpy as np
 import pytest
 from PIL import Image, PngImagePlugin
-from PySide6.QtCore import QMimeData, QPoint, QPointF, QSettings, Qt, QUrl
-from PySide6.QtGui import QDropEvent, QImage
+from PySide6.QtCore import QMimeData, QPoint, QPointF, QSettings, Qt, QTimer, QUrl
+from PySide6.QtGui import QDropEvent, QImage, QWheelEvent
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
 
 import blurkit
+from gui import app
 from gui.canvas import DrawnItem, FaceItem
 from gui.main_window import MainWindow
 
@@ -349,3 +352,64 @@ def test_video_preview_cancel_and_save(qtbot, window: MainWindow, clip: Path, tm
     assert "title" not in container_tags(written) and "location" not in container_tags(written)
     summary = window.last_dialog.text()
     assert "face track" in summary and "1 region you drew" in summary
+
+
+def test_zoom_pan_resize_and_remove(qtbot, window: MainWindow, samples: Path) -> None:
+    open_and_wait(qtbot, window, samples / "astronaut.png")
+    canvas = window.canvas
+    QTest.keyClick(window, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)
+    assert canvas.zoom() == pytest.approx(1.0)
+    wheel = QWheelEvent(
+        QPointF(200, 200), canvas.viewport().mapToGlobal(QPointF(200, 200)), QPoint(), QPoint(0, 120 * 6),
+        Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False,
+    )  # fmt: skip
+    QApplication.sendEvent(canvas.viewport(), wheel)
+    assert canvas.zoom() == pytest.approx(1.25**6)  # a 15-px face shows 57 px wide
+    assert window.zoom_label.text() == "Zoom 381%"
+
+    # Dragging the picture pans it.
+    before = (canvas.horizontalScrollBar().value(), canvas.verticalScrollBar().value())
+    viewport = canvas.viewport()
+    QTest.mousePress(viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, QPoint(300, 300))
+    QTest.mouseMove(viewport, QPoint(250, 260))
+    QTest.mouseMove(viewport, QPoint(200, 220))
+    QTest.mouseRelease(viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, QPoint(200, 220))
+    assert (canvas.horizontalScrollBar().value(), canvas.verticalScrollBar().value()) == (
+        before[0] + 100,
+        before[1] + 80,
+    )
+
+    QTest.keyClick(window, Qt.Key.Key_0, Qt.KeyboardModifier.ControlModifier)
+    assert canvas.zoom() < 1.25**6
+    doc = window.current
+    window.ellipse_tool.trigger()
+    drag(window, (20, 300), (120, 400))
+    window.select_tool.trigger()
+    # Drag the bottom-right corner handle: the region grows, the top-left corner stays.
+    drag(window, (120, 400), (160, 460))
+    [region] = doc.manual
+    assert (region.x0, region.y0, region.x1, region.y1) == pytest.approx((20, 300, 160, 460), abs=2)
+    QTest.keyClick(window, Qt.Key.Key_Delete)
+    assert doc.manual == [] and not drawn_items(window)
+
+
+def test_entry_point_opens_files(qtbot, tmp_path: Path, samples: Path) -> None:
+    """``blurkit-gui FILE`` (gui.app:main): the window opens the file and shows the first-run note."""
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path))
+    seen = {}
+
+    def look() -> None:
+        [window] = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()]
+        qtbot.waitUntil(lambda: window.current is not None and window.current.detected is not None, timeout=WAIT_MS)
+        seen["files"] = [f.name for f in window.files]
+        seen["note"] = window.last_dialog.windowTitle()
+        window.close()
+        QApplication.quit()
+
+    QTimer.singleShot(0, look)
+    try:
+        assert app.main(["blurkit-gui", str(samples / "grace_hopper.jpg")]) == 0
+    finally:
+        sys.excepthook = sys.__excepthook__
+    assert seen == {"files": ["grace_hopper.jpg"], "note": "What blurkit does"}
+    assert (tmp_path / "blurkit" / "blurkit-gui.ini").is_file()
