@@ -45,7 +45,9 @@ SAVE_OPTIONS = {
     "JPEG": {"quality": 93, "subsampling": 0},
     "WEBP": {"quality": 92, "method": 4},
     "TIFF": {"compression": "tiff_lzw"},
-    "HEIF": {"quality": 90},
+    # x265's default preset takes 20-30 s for one 12 MP phone photo on 2 cores; ultrafast takes 2-3 s
+    # at the same PSNR (files ~15 % larger).
+    "HEIF": {"quality": 90, "enc_params": {"preset": "ultrafast"}},
     "PNG": {"optimize": False},
     "BMP": {},
 }
