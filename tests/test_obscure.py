@@ -1,0 +1,188 @@
+"""Obscuring on real faces: nothing inside a mask reaches the output, and every mode really covers the face."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from photo_fixtures import load_rgb
+
+from blurkit import Region, Settings, anonymize_image, detect_faces, mask_regions, obscure
+from blurkit.obscure import mask_of
+
+SAMPLES = Path(__file__).resolve().parent.parent / "sample_media"
+PHOTOS = ("astronaut.png", "grace_hopper.jpg")
+MODES = ("erase", "fill", "pixelate", "blur")
+
+
+@pytest.fixture(scope="module")
+def faces() -> dict[str, tuple[np.ndarray, list[Region]]]:
+    """Each sample photo with the faces blurkit detects in it (detected once for the module)."""
+    found = {}
+    for name in PHOTOS:
+        rgb = load_rgb(SAMPLES / name)
+        found[name] = rgb, detect_faces(rgb)
+        assert found[name][1], f"no face found in {name}"
+    return found
+
+
+def hard_mask(rgb: np.ndarray, regions: list[Region], settings: Settings) -> np.ndarray:
+    height, width = rgb.shape[:2]
+    return mask_of(rgb.shape, mask_regions(regions, settings, width, height))
+
+
+def scrambled_inside(rgb: np.ndarray, inside: np.ndarray, seed: int = 1) -> np.ndarray:
+    """The photo with every pixel inside the mask replaced by unrelated values."""
+    other = rgb.copy()
+    other[inside] = np.random.default_rng(seed).integers(0, 256, (int(inside.sum()), 3), dtype=np.uint8)
+    return other
+
+
+def changed_share(before: np.ndarray, after: np.ndarray) -> float:
+    """Share of pixels that moved by more than 12 levels after 3x3 smoothing (the coverage scorer's rule)."""
+    a = cv2.blur(before.astype(np.float32), (3, 3))
+    b = cv2.blur(after.astype(np.float32), (3, 3))
+    return float((np.abs(a - b).max(axis=2) > 12).mean())
+
+
+def box_of(r: Region) -> tuple[int, int, int, int]:
+    return int(np.floor(r.x0)), int(np.floor(r.y0)), int(np.ceil(r.x1)), int(np.ceil(r.y1))
+
+
+@pytest.mark.parametrize("mode", ["erase", "fill"])
+@pytest.mark.parametrize("name", PHOTOS)
+def test_output_does_not_depend_on_pixels_inside_the_mask(faces, name: str, mode: str) -> None:
+    rgb, regions = faces[name]
+    settings = Settings(mode=mode)
+    inside = hard_mask(rgb, regions, settings)
+    assert inside.sum() > 1000
+    out = obscure(rgb, regions, settings)
+    for seed in (1, 2):
+        assert np.array_equal(obscure(scrambled_inside(rgb, inside, seed), regions, settings), out)
+    assert np.array_equal(obscure(np.where(inside[:, :, None], 255 - rgb, rgb), regions, settings), out)
+
+
+@pytest.mark.parametrize("mode", ["pixelate", "blur"])
+def test_reversible_modes_do_see_inside_pixels(faces, mode: str) -> None:
+    """Control for the test above: it can tell a mode that reads the face from one that does not."""
+    rgb, regions = faces["astronaut.png"]
+    settings = Settings(mode=mode)
+    inside = hard_mask(rgb, regions, settings)
+    scrambled = obscure(scrambled_inside(rgb, inside), regions, settings)
+    assert not np.array_equal(scrambled, obscure(rgb, regions, settings))
+
+
+def test_erase_ignores_inside_pixels_of_overlapping_faces_and_manual_boxes(faces) -> None:
+    rgb, regions = faces["grace_hopper.jpg"]
+    r = regions[0]
+    crowd = [
+        *regions,
+        Region(r.x0 + 40, r.y0 + 30, r.x1 + 60, r.y1 + 20, score=0.5),  # overlaps the real face
+        Region(20, 20, 90, 110, source="manual", shape="box"),
+        Region(480, 560, 530, 620),  # runs off the corner
+    ]
+    settings = Settings()
+    inside = hard_mask(rgb, crowd, settings)
+    assert np.array_equal(obscure(scrambled_inside(rgb, inside), crowd, settings), obscure(rgb, crowd, settings))
+
+
+def test_erase_is_irreversible_in_a_crowd(shared_data: Path) -> None:
+    """Many small, overlapping masks in a real crowd photo (read in place from ../shared/data)."""
+    images = sorted((shared_data / "wider-dev" / "images").rglob("*.jpg"))
+    rgb = load_rgb(images[0])
+    regions = detect_faces(rgb)
+    assert len(regions) >= 5
+    settings = Settings()
+    inside = hard_mask(rgb, regions, settings)
+    assert np.array_equal(obscure(scrambled_inside(rgb, inside), regions, settings), obscure(rgb, regions, settings))
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("name", PHOTOS)
+def test_every_mode_covers_the_detected_face(faces, name: str, mode: str) -> None:
+    rgb, regions = faces[name]
+    out = obscure(rgb, regions, Settings(mode=mode))
+    for r in regions:
+        x0, y0, x1, y1 = box_of(r)
+        assert changed_share(rgb[y0:y1, x0:x1], out[y0:y1, x0:x1]) >= 0.7
+
+
+@pytest.mark.parametrize("name", PHOTOS)
+def test_pixelate_keeps_at_most_4_noisy_cells_across(faces, name: str) -> None:
+    rgb, regions = faces[name]
+    settings = Settings(mode="pixelate")
+    out = obscure(rgb, regions, settings)
+    height, width = rgb.shape[:2]
+    mask = mask_regions(regions, settings, width, height)[0]
+    inside = mask_of(rgb.shape, [mask])
+    colours = np.unique(out[inside], axis=0)
+    assert 4 <= len(colours) <= 16
+    ys, xs = np.nonzero(inside)
+    middle_row = out[int(np.median(ys)), xs.min() : xs.max() + 1]
+    runs = 1 + int(np.any(np.diff(middle_row.astype(int), axis=0) != 0, axis=1).sum())
+    assert runs <= 4
+    # the cells are the face's 4x4 average colours plus noise, not the exact averages
+    x0, y0, x1, y1 = box_of(mask)
+    averages = cv2.resize(rgb[y0:y1, x0:x1], (4, 4), interpolation=cv2.INTER_AREA).reshape(-1, 3).astype(int)
+    nearest = np.abs(colours[:, None, :].astype(int) - averages[None]).sum(axis=2).min(axis=1)
+    assert 0 < np.mean(nearest) < 40
+
+
+@pytest.mark.parametrize(("mode", "cells"), [("blur", 3), ("pixelate", 4)])
+@pytest.mark.parametrize("name", PHOTOS)
+def test_blur_and_pixelate_keep_nothing_finer_than_their_cells(faces, name: str, mode: str, cells: int) -> None:
+    """Swapping the face for its own coarse mosaic leaves the output (almost) unchanged, so no detail
+    below the cells survives; a plain Gaussian blur of the same width keeps it and changes a lot."""
+    rgb, regions = faces[name]
+    settings = Settings(mode=mode)
+    height, width = rgb.shape[:2]
+    mask = mask_regions(regions, settings, width, height)[0]
+    inside = mask_of(rgb.shape, [mask])
+    x0, y0, x1, y1 = box_of(mask)
+    mosaic = rgb.copy()
+    small = cv2.resize(rgb[y0:y1, x0:x1], (cells, cells), interpolation=cv2.INTER_AREA)
+    mosaic[y0:y1, x0:x1] = cv2.resize(small, (x1 - x0, y1 - y0), interpolation=cv2.INTER_NEAREST)
+    ours = np.abs(obscure(rgb, regions, settings).astype(int) - obscure(mosaic, regions, settings))[inside]
+    sigma = 0.08 * max(x1 - x0, y1 - y0)
+    plain = np.abs(cv2.GaussianBlur(rgb, (0, 0), sigma).astype(int) - cv2.GaussianBlur(mosaic, (0, 0), sigma))[inside]
+    assert ours.mean() < 1 and ours.max() <= 3
+    assert plain.mean() > 8
+
+
+@pytest.mark.parametrize("mode", ["fill", "erase"])
+def test_soft_edge_lies_outside_the_hard_mask(faces, mode: str) -> None:
+    rgb, regions = faces["astronaut.png"]
+    settings = Settings(mode=mode, color=(255, 0, 255))
+    out = obscure(rgb, regions, settings).astype(int)
+    height, width = rgb.shape[:2]
+    mask = mask_regions(regions, settings, width, height)[0]
+    inside = mask_of(rgb.shape, [mask])
+    if mode == "fill":
+        assert np.all(out[inside] == (255, 0, 255))
+    grown = mask_of(rgb.shape, [mask.scaled(1.25)])
+    edge = grown & ~inside
+    moved = np.abs(out - rgb).max(axis=2) > 0
+    assert moved[edge].mean() > 0.5  # the blend happens in a band just outside the mask
+    if mode == "fill":
+        partial = np.any((out[edge] != rgb[edge]) & (out[edge] != (255, 0, 255)), axis=1)
+        assert partial.mean() > 0.3  # blended, not a hard step
+    far = ~mask_of(rgb.shape, [mask.scaled(2.0)])
+    assert not moved[far].any()
+
+
+def test_regions_outside_their_frames_are_left_alone(faces) -> None:
+    rgb, regions = faces["astronaut.png"]
+    limited = [Region(r.x0, r.y0, r.x1, r.y1, r.score, frames=(10, 20)) for r in regions]
+    assert np.array_equal(obscure(rgb, limited, Settings(), frame=5), rgb)
+    assert not np.array_equal(obscure(rgb, limited, Settings(), frame=15), rgb)
+
+
+def test_anonymize_image_detects_and_obscures(faces) -> None:
+    rgb, regions = faces["grace_hopper.jpg"]
+    out, found = anonymize_image(rgb)
+    assert found == regions
+    assert np.array_equal(out, obscure(rgb, regions, Settings()))
+    again, kept = anonymize_image(rgb, regions=[])
+    assert kept == [] and np.array_equal(again, rgb)

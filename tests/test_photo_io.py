@@ -1,0 +1,274 @@
+"""Photo input and output on real files: metadata planted in every format never survives, colour is
+converted to sRGB, sideways phone photos are detected and written upright, each format comes back as itself."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from photo_fixtures import (
+    MARKER,
+    PLANTED_DATE,
+    SOI,
+    display_p3_like_icc,
+    linear_grey_icc,
+    load_rgb,
+    p3_like_to_srgb,
+    planted_exif,
+    srgb_encode,
+    write_planted,
+)
+from PIL import Image, IptcImagePlugin
+from PIL.ExifTags import IFD
+
+from blurkit import Region, Settings, anonymize_file, detect_faces, load_photo, mask_regions
+from blurkit.obscure import mask_of
+from blurkit.regions import boxes_of, iou_matrix
+
+SAMPLES = Path(__file__).resolve().parent.parent / "sample_media"
+# width, height, bits, compression, photometric, strips, samples, rows, strip sizes, planar, predictor, extra samples
+TIFF_PIXEL_TAGS = {256, 257, 258, 259, 262, 273, 277, 278, 279, 284, 317, 338}
+METADATA_KEYS = {"exif", "xmp", "icc_profile", "comment", "photoshop", "iptc", "Comment", "Description"}
+
+
+@pytest.fixture(scope="module")
+def hopper() -> np.ndarray:
+    """A portrait photo (512 wide, 600 high) with one face."""
+    return load_rgb(SAMPLES / "grace_hopper.jpg")
+
+
+@pytest.fixture(scope="module")
+def astronaut() -> np.ndarray:
+    return load_rgb(SAMPLES / "astronaut.png")
+
+
+def decoded(path: Path) -> np.ndarray:
+    with Image.open(path) as im:
+        return np.asarray(im.convert("RGB")).copy()
+
+
+def face_box_changed(before: np.ndarray, after: np.ndarray, regions: list[Region]) -> bool:
+    r = max(regions, key=lambda r: r.score)
+    x0, y0, x1, y1 = int(r.x0), int(r.y0), int(r.x1), int(r.y1)
+    return np.abs(before[y0:y1, x0:x1].astype(int) - after[y0:y1, x0:x1]).mean() > 20
+
+
+def assert_no_metadata(path: Path) -> None:
+    raw = path.read_bytes()
+    assert MARKER not in raw
+    assert PLANTED_DATE.encode() not in raw
+    with Image.open(path) as im:
+        if im.format == "TIFF":  # a TIFF's EXIF is its own header: allow only the tags that describe pixels
+            assert set(im.tag_v2) <= TIFF_PIXEL_TAGS
+        else:
+            assert len(im.getexif()) == 0
+        assert not {k for k, v in im.info.items() if v} & METADATA_KEYS
+        assert not im.info.get("thumbnails")  # HEIC thumbnail items
+        if im.format == "JPEG":
+            assert [marker for marker, _ in im.applist] == ["APP0"]  # JFIF only: no APP1/APP2/APP13
+            assert IptcImagePlugin.getiptcinfo(im) is None
+            assert raw.count(SOI) == 1  # no embedded thumbnail
+
+
+@pytest.mark.parametrize("suffix", [".jpg", ".png", ".webp", ".tif", ".heic"])
+def test_planted_metadata_does_not_survive(tmp_path: Path, hopper: np.ndarray, suffix: str) -> None:
+    src = write_planted(hopper, tmp_path / f"planted{suffix}")
+    with Image.open(src) as im:  # the input really carries it all
+        exif = im.getexif()
+        assert exif[0x010F] == "PLANTED-Make" and exif.get_ifd(IFD.GPSInfo)
+        assert im.info.get("icc_profile") and im.info.get("xmp")
+        assert exif.get_ifd(IFD.Exif)[0xA431].startswith("PLANTED")
+        assert exif.get_ifd(IFD.IFD1) or suffix == ".tif"
+    assert src.read_bytes().count(MARKER) >= 6
+    dst = tmp_path / "out" / src.name
+    result = anonymize_file(src, dst)
+    assert result.status == "written" and result.regions
+    assert_no_metadata(dst)
+    assert face_box_changed(load_photo(src).pixels, decoded(dst), result.regions)
+
+
+def test_thumbnail_and_camera_fields_are_gone_from_a_phone_style_jpeg(tmp_path: Path, hopper: np.ndarray) -> None:
+    """The embedded EXIF thumbnail shows the unobscured face: the output holds one image only."""
+    src = write_planted(hopper, tmp_path / "phone.jpg")
+    with Image.open(src) as im:
+        thumb_at = im.getexif().get_ifd(IFD.IFD1)[0x0201]
+    assert thumb_at and src.read_bytes().count(SOI) == 2
+    dst = tmp_path / "phone-out.jpg"
+    anonymize_file(src, dst)
+    assert dst.read_bytes().count(SOI) == 1
+    assert b"Exif" not in dst.read_bytes() and b"http://ns.adobe.com/xap" not in dst.read_bytes()
+
+
+def test_mpo_camera_jpeg_reads_the_primary_image_and_drops_the_rest(tmp_path: Path, hopper: np.ndarray) -> None:
+    """Cameras and phones append previews or gain maps (MPF); those hold the face too."""
+    src = tmp_path / "camera.jpg"
+    primary = Image.fromarray(hopper)
+    primary.save(src, "MPO", save_all=True, append_images=[primary.resize((256, 300))], quality=95)
+    with Image.open(src) as im:
+        assert im.format == "MPO" and im.n_frames == 2
+    dst = tmp_path / "out.jpg"
+    result = anonymize_file(src, dst)
+    assert result.regions and (result.width, result.height) == (512, 600)
+    with Image.open(dst) as im:
+        assert im.format == "JPEG" and getattr(im, "n_frames", 1) == 1
+    assert dst.read_bytes().count(SOI) == 1
+
+
+def test_display_p3_profile_is_converted_to_srgb(tmp_path: Path, astronaut: np.ndarray) -> None:
+    src = tmp_path / "p3.png"
+    Image.fromarray(astronaut).save(src, icc_profile=display_p3_like_icc())
+    dst = tmp_path / "p3-out.png"
+    anonymize_file(src, dst, regions=[])
+    out = decoded(dst).astype(float)
+    expected = p3_like_to_srgb(astronaut)
+    assert np.abs(out - expected).mean() < 1.5
+    assert np.abs(out - astronaut).mean() > 5  # the conversion did something
+    with Image.open(dst) as im:
+        assert "icc_profile" not in im.info
+
+
+def test_grey_profile_is_converted_to_srgb(tmp_path: Path, astronaut: np.ndarray) -> None:
+    grey = np.asarray(Image.fromarray(astronaut).convert("L"))
+    src = tmp_path / "grey.png"
+    Image.fromarray(grey).save(src, icc_profile=linear_grey_icc())
+    pixels = load_photo(src).pixels.astype(float)
+    expected = srgb_encode(grey / 255)
+    assert np.abs(pixels - expected[:, :, None]).mean() < 1.5
+    assert np.abs(pixels.mean() - grey.mean()) > 20
+
+
+def test_broken_profile_keeps_the_pixels(tmp_path: Path, astronaut: np.ndarray) -> None:
+    src = tmp_path / "broken-icc.png"
+    Image.fromarray(astronaut).save(src, icc_profile=b"not a profile at all" * 8)
+    assert np.array_equal(load_photo(src).pixels, astronaut)
+
+
+@pytest.mark.parametrize("suffix", [".png", ".tif"])
+def test_16_bit_greyscale_is_scaled_not_clipped(tmp_path: Path, hopper: np.ndarray, suffix: str) -> None:
+    grey = np.asarray(Image.fromarray(hopper).convert("L"))
+    src = tmp_path / f"scan16{suffix}"
+    Image.fromarray(grey.astype(np.uint16) * 257).save(src)
+    with Image.open(src) as im:
+        assert im.mode.startswith("I")
+    pixels = load_photo(src).pixels
+    assert np.abs(pixels[:, :, 0].astype(int) - grey).max() <= 1
+    assert detect_faces(pixels)
+
+
+# EXIF orientation -> how the camera stored the upright picture
+STORED_AS = {6: Image.Transpose.ROTATE_90, 8: Image.Transpose.ROTATE_270, 3: Image.Transpose.ROTATE_180}
+
+
+@pytest.mark.parametrize("suffix", [".jpg", ".heic"])
+@pytest.mark.parametrize("orientation", [6, 8, 3])
+def test_sideways_phone_photo_is_detected_and_written_upright(
+    tmp_path: Path, hopper: np.ndarray, orientation: int, suffix: str
+) -> None:
+    src = tmp_path / f"sideways{suffix}"
+    Image.fromarray(hopper).transpose(STORED_AS[orientation]).save(
+        src, exif=planted_exif(hopper, orientation), quality=95
+    )
+    with Image.open(src) as im:
+        stored_size = im.size
+    if suffix == ".jpg":  # (pillow-heif turns the tag into a HEIF rotation and hands back upright pixels)
+        assert stored_size == ((512, 600) if orientation == 3 else (600, 512))
+    dst = tmp_path / f"out{suffix}"
+    result = anonymize_file(src, dst)
+    out = decoded(dst)
+    assert out.shape == (600, 512, 3) and (result.width, result.height) == (512, 600)
+    # the face was found where it is in the upright photo
+    upright_faces = detect_faces(hopper)
+    assert result.regions
+    assert iou_matrix(boxes_of(result.regions), boxes_of(upright_faces)).max() > 0.5
+    # and the rest of the picture is the upright photo, not a rotated one
+    inside = mask_of(out.shape, mask_regions(result.regions, Settings(), 512, 600))
+    outside = ~mask_of(out.shape, [r.scaled(2.0) for r in mask_regions(result.regions, Settings(), 512, 600)])
+    assert np.abs(out.astype(int) - hopper)[outside].mean() < 4
+    assert np.abs(out.astype(int) - hopper)[inside].mean() > 20
+    with Image.open(dst) as im:
+        assert 0x0112 not in im.getexif()
+
+
+@pytest.mark.parametrize(
+    ("suffix", "fmt"),
+    [
+        (".jpg", "JPEG"),
+        (".jpeg", "JPEG"),
+        (".png", "PNG"),
+        (".webp", "WEBP"),
+        (".tiff", "TIFF"),
+        (".bmp", "BMP"),
+        (".heic", "HEIF"),
+        (".heif", "HEIF"),
+    ],
+)
+def test_each_format_comes_back_as_itself(tmp_path: Path, hopper: np.ndarray, suffix: str, fmt: str) -> None:
+    src = tmp_path / f"photo{suffix}"
+    Image.fromarray(hopper).save(src, fmt, **({"quality": 95} if fmt in ("JPEG", "WEBP", "HEIF") else {}))
+    dst = tmp_path / "out" / src.name
+    result = anonymize_file(src, dst)
+    with Image.open(dst) as im:
+        assert im.format == fmt and im.size == (512, 600)
+    original = load_photo(src).pixels
+    out = decoded(dst)
+    assert face_box_changed(original, out, result.regions)
+    outside = ~mask_of(out.shape, [r.scaled(2.0) for r in mask_regions(result.regions, Settings(), 512, 600)])
+    assert np.abs(out.astype(int) - original)[outside].mean() < (0.01 if fmt in ("PNG", "TIFF", "BMP") else 4)
+    assert "note" not in result.details
+
+
+def test_heic_written_as_jpeg_says_so(tmp_path: Path, hopper: np.ndarray) -> None:
+    src = tmp_path / "phone.heic"
+    Image.fromarray(hopper).save(src, "HEIF", quality=90)
+    result = anonymize_file(src, tmp_path / "phone.jpg")
+    assert result.details["note"] == "written as JPEG"
+    with Image.open(tmp_path / "phone.jpg") as im:
+        assert im.format == "JPEG"
+
+
+@pytest.mark.parametrize("suffix", [".png", ".webp", ".tif"])
+def test_alpha_is_kept_and_opaque_inside_masks(tmp_path: Path, hopper: np.ndarray, suffix: str) -> None:
+    alpha = np.tile(np.linspace(40, 255, 512).astype(np.uint8), (600, 1))
+    src = tmp_path / f"cutout{suffix}"
+    rgba = Image.fromarray(hopper)
+    rgba.putalpha(Image.fromarray(alpha))
+    rgba.save(src, **({"lossless": True} if suffix == ".webp" else {}))
+    dst = tmp_path / f"out{suffix}"
+    result = anonymize_file(src, dst)
+    with Image.open(dst) as im:
+        assert im.mode == "RGBA"
+        out_alpha = np.asarray(im)[:, :, 3]
+    inside = mask_of(out_alpha.shape, mask_regions(result.regions, Settings(), 512, 600))
+    assert inside.any()
+    assert np.all(out_alpha[inside] == 255)
+    assert np.abs(out_alpha[~inside].astype(int) - alpha[~inside]).max() <= 1
+
+
+def test_alpha_inside_the_mask_does_not_reach_the_output(tmp_path: Path, hopper: np.ndarray) -> None:
+    """A cut-out's transparency traces the face's outline; changing it inside the mask changes nothing."""
+    regions = detect_faces(hopper)
+    inside = mask_of(hopper.shape, mask_regions(regions, Settings(), 512, 600))
+    outputs = []
+    for i, seed in enumerate((1, 2)):
+        rng = np.random.default_rng(seed)
+        rgba = np.dstack([hopper, np.full((600, 512), 200, np.uint8)])
+        rgba[inside] = rng.integers(0, 256, (int(inside.sum()), 4), dtype=np.uint8)
+        src = tmp_path / f"in{i}.png"
+        Image.fromarray(rgba).save(src)
+        anonymize_file(src, tmp_path / f"out{i}.png", regions=regions)
+        outputs.append((tmp_path / f"out{i}.png").read_bytes())
+    assert outputs[0] == outputs[1]
+
+
+def test_encoder_adds_nothing_of_its_own(tmp_path: Path, hopper: np.ndarray) -> None:
+    """Even a clean input comes out with only the pixels: no software tag, date or profile."""
+    for fmt, suffix in (("PNG", ".png"), ("WEBP", ".webp"), ("TIFF", ".tif"), ("HEIF", ".heic"), ("JPEG", ".jpg")):
+        src = tmp_path / f"clean{suffix}"
+        Image.fromarray(hopper).save(src, fmt)
+        dst = tmp_path / f"clean-out{suffix}"
+        anonymize_file(src, dst, regions=[])
+        assert_no_metadata(dst)
+        with Image.open(dst) as im:
+            if fmt == "PNG":
+                assert im.info == {}
