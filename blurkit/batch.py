@@ -8,11 +8,12 @@ import signal
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
+from multiprocessing.synchronize import Event as EventType
 from pathlib import Path
 
 from blurkit.api import FileResult, anonymize_file, failed
 from blurkit.atomic import PARTIAL_MARK
-from blurkit.errors import MediaError
+from blurkit.errors import Cancelled, MediaError
 from blurkit.media import kind_of
 from blurkit.settings import Settings
 
@@ -85,16 +86,33 @@ def _run_one(job: Job, settings: Settings, overwrite: bool, dry_run: bool) -> Fi
         return failed(job.src, job.dst, exc)
 
 
-def _init_worker(threads: int) -> None:
+# In a worker: the batch's stop event, and whether this worker got Ctrl-C or SIGTERM itself.
+_stop: EventType | None = None
+_interrupted = False
+
+
+def _init_worker(threads: int, stop: EventType) -> None:
     import cv2
 
+    global _stop
+    _stop = stop
     cv2.setNumThreads(threads)
-    # a SIGTERM to the whole group unwinds like Ctrl-C, so partial files are removed
-    signal.signal(signal.SIGTERM, _interrupt)
+    # Ctrl-C or SIGTERM to the whole group: unwind (removing partial files), start nothing more
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, _interrupt)
 
 
 def _interrupt(signum: int, frame: object) -> None:
+    global _interrupted
+    _interrupted = True  # (not _stop.set(): its lock may be held by the code this handler interrupted)
     raise KeyboardInterrupt
+
+
+def _run_queued(job: Job, settings: Settings, overwrite: bool, dry_run: bool) -> FileResult:
+    """A job in a worker, unless the batch was interrupted while it waited in the queue."""
+    if _interrupted or (_stop is not None and _stop.is_set()):
+        return failed(job.src, job.dst, Cancelled("interrupted before it started"))
+    return _run_one(job, settings, overwrite, dry_run)
 
 
 def run(
@@ -115,8 +133,9 @@ def run(
         return results
     threads = max(1, (os.cpu_count() or 1) // workers)
     ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(threads,)) as pool:
-        futures = {pool.submit(_run_one, job, settings, overwrite, dry_run): job for job in jobs}
+    stop = ctx.Event()
+    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(threads, stop)) as pool:
+        futures = {pool.submit(_run_queued, job, settings, overwrite, dry_run): job for job in jobs}
         try:
             for future in as_completed(futures):
                 try:
@@ -126,6 +145,7 @@ def run(
                     results.append(failed(job.src, job.dst, exc))
                 on_result(results[-1])
         except BaseException:
+            stop.set()  # queued jobs return at once; running ones finish or unwind
             pool.shutdown(cancel_futures=True)
             raise
     order = {job.src: i for i, job in enumerate(jobs)}
