@@ -23,6 +23,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import (
     QFileDialog,
     QGroupBox,
+    QHBoxLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
@@ -100,7 +101,7 @@ class MainWindow(QMainWindow):
         self._frame_timer = QTimer(self, singleShot=True, interval=FRAME_DEBOUNCE_MS)
         self._frame_timer.timeout.connect(self._load_frame)
         self._build()
-        self._update_actions()
+        self._refresh()
 
     # layout
 
@@ -122,13 +123,19 @@ class MainWindow(QMainWindow):
         self.placeholder = wrapped(texts.HINT_EMPTY)
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.placeholder.setStyleSheet("font-size: 15px; padding: 40px;")
-        self.open_button = QPushButton("Open photos and videos…")
-        self.open_button.clicked.connect(self.choose_files)
+        self.open_buttons = QWidget()
+        buttons = QHBoxLayout(self.open_buttons)
+        buttons.addStretch(1)
+        for text, slot in (("Open photos and videos…", self.choose_files), ("Open a folder…", self.choose_folder)):
+            button = QPushButton(text)
+            button.clicked.connect(slot)
+            buttons.addWidget(button)
+        buttons.addStretch(1)
         empty = QWidget()
         empty_layout = QVBoxLayout(empty)
         empty_layout.addStretch(1)
         empty_layout.addWidget(self.placeholder)
-        empty_layout.addWidget(self.open_button, 0, Qt.AlignmentFlag.AlignHCenter)
+        empty_layout.addWidget(self.open_buttons)
         empty_layout.addStretch(2)
         self.stack = QStackedWidget()
         self.stack.addWidget(empty)
@@ -220,8 +227,8 @@ class MainWindow(QMainWindow):
         self.select_tool.setChecked(True)
         self.delete_action = a("Remove region", self.delete_region, QKeySequence.StandardKey.Delete)
         self.delete_action.setShortcuts([QKeySequence(QKeySequence.StandardKey.Delete), QKeySequence("Backspace")])
-        zoom_in = a("Zoom in", lambda: self.canvas.zoom_by(1.25), QKeySequence.StandardKey.ZoomIn)
-        zoom_out = a("Zoom out", lambda: self.canvas.zoom_by(0.8), QKeySequence.StandardKey.ZoomOut)
+        self.zoom_in_action = a("Zoom in", lambda: self.canvas.zoom_by(1.25), QKeySequence.StandardKey.ZoomIn)
+        self.zoom_out_action = a("Zoom out", lambda: self.canvas.zoom_by(0.8), QKeySequence.StandardKey.ZoomOut)
         self.fit_action = a("Fit", self.canvas.zoom_fit, "Ctrl+0", "Fit the picture in the window")
         self.actual_action = a(
             "100%", lambda: self.canvas.zoom_to(1.0), "Ctrl+1", "Show at 100% (one screen pixel per pixel)"
@@ -239,7 +246,7 @@ class MainWindow(QMainWindow):
         menu = self.menuBar().addMenu("&View")
         menu.addActions([self.preview_action, self.next_action, self.previous_action])
         menu.addSeparator()
-        menu.addActions([zoom_in, zoom_out, self.fit_action, self.actual_action])
+        menu.addActions([self.zoom_in_action, self.zoom_out_action, self.fit_action, self.actual_action])
         self.menuBar().addMenu("&Help").addAction(about)
 
         toolbar = self.addToolBar("Main")
@@ -257,7 +264,10 @@ class MainWindow(QMainWindow):
         self.save_action.setEnabled(doc is not None and not exporting)
         self.save_all_action.setEnabled(bool(self.files) and not exporting)
         reviewable = doc is not None and self._shown is not None
-        for action in (self.preview_action, self.select_tool, self.ellipse_tool, self.box_tool, self.fit_action):
+        for action in (
+            self.preview_action, self.select_tool, self.ellipse_tool, self.box_tool,
+            self.fit_action, self.actual_action, self.zoom_in_action, self.zoom_out_action,
+        ):  # fmt: skip
             action.setEnabled(reviewable)
         self.delete_action.setEnabled(reviewable and self.canvas.selected_region() >= 0)
         self.next_action.setEnabled(len(self.files) > 1)
@@ -471,7 +481,8 @@ class MainWindow(QMainWindow):
             self.stack.setCurrentIndex(0)
             if doc is not None:
                 self.placeholder.setText(f"{doc.name}\n\n{doc.status()}")
-            self.open_button.setVisible(doc is None)
+            self.open_buttons.setVisible(doc is None)
+        self.hint.setVisible(doc is not None)
         self.hint.setText(self._hint())
         self._update_actions()
 
