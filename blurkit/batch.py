@@ -33,8 +33,10 @@ def plan(inputs: Sequence[str | Path], output: str | Path) -> tuple[list[Job], l
     jobs: list[Job] = []
     problems: list[FileResult] = []
     taken: dict[Path, Path] = {}
+    sources: dict[Path, Path] = {}
 
     def add(src: Path, dst: Path) -> None:
+        sources[src.resolve()] = src
         if dst in taken:
             problems.append(failed(src, dst, MediaError(f"would write the same output as {taken[dst]}")))
         else:
@@ -53,13 +55,14 @@ def plan(inputs: Sequence[str | Path], output: str | Path) -> tuple[list[Job], l
                 add(item, output / item.name)
         else:
             problems.append(failed(item, None, MediaError("no such file or folder")))
-    return _sparing_inputs(jobs, problems)
+    return _sparing_inputs(jobs, problems, sources)
 
 
-def _sparing_inputs(jobs: list[Job], problems: list[FileResult]) -> tuple[list[Job], list[FileResult]]:
+def _sparing_inputs(
+    jobs: list[Job], problems: list[FileResult], sources: dict[Path, Path]
+) -> tuple[list[Job], list[FileResult]]:
     """Drop jobs whose output would replace any input of the batch, even with --overwrite
     (e.g. ``blurkit a/ b/ -o b``): that input is the user's only copy."""
-    sources = {job.src.resolve(): job.src for job in jobs}
     kept = []
     for job in jobs:
         victim = sources.get(job.dst.resolve())
