@@ -1,0 +1,308 @@
+"""Fail closed, lose nothing: inputs untouched, outputs whole or absent, one clear line per bad file."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import signal
+import struct
+import subprocess
+import sys
+import time
+import zlib
+from pathlib import Path
+
+import pytest
+from photo_fixtures import load_rgb, sha256, write_planted
+from PIL import Image
+
+import blurkit.atomic
+import blurkit.batch
+from blurkit import BlurkitError, OutputExistsError, anonymize_file
+from blurkit.atomic import PARTIAL_MARK, write_atomically
+from blurkit.batch import Job
+from blurkit.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "sample_media"
+
+
+def all_files(folder: Path) -> list[str]:
+    """Every file under ``folder``, hidden ones (partial writes) included."""
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file() or p.is_symlink())
+
+
+def decodes(path: Path) -> bool:
+    with Image.open(path) as im:
+        im.load()
+    return True
+
+
+@pytest.fixture
+def photos(tmp_path: Path) -> Path:
+    """A folder of two good photos (one in a subfolder)."""
+    folder = tmp_path / "in"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "astronaut.png").write_bytes((SAMPLES / "astronaut.png").read_bytes())
+    (folder / "sub" / "hopper.jpg").write_bytes((SAMPLES / "grace_hopper.jpg").read_bytes())
+    return folder
+
+
+def test_inputs_are_never_modified(tmp_path: Path) -> None:
+    hopper = load_rgb(SAMPLES / "grace_hopper.jpg")
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for suffix in (".jpg", ".png", ".webp", ".tif", ".heic"):
+        write_planted(hopper, folder / f"planted{suffix}")
+    Image.fromarray(hopper).save(folder / "plain.bmp")
+    before = {p.name: (sha256(p), p.stat().st_mtime_ns) for p in folder.iterdir()}
+    assert main([str(folder), "-o", str(tmp_path / "out"), "-q"]) == 0
+    assert main([str(folder), "-o", str(tmp_path / "out"), "-q", "--overwrite", "--mode", "blur"]) == 0
+    assert {p.name: (sha256(p), p.stat().st_mtime_ns) for p in folder.iterdir()} == before
+    assert len(all_files(tmp_path / "out")) == 6
+
+
+def test_failing_encoder_writes_nothing(monkeypatch, photos: Path, tmp_path: Path, capsys) -> None:
+    def broken(*args, **kwargs):
+        raise RuntimeError("encoder exploded")
+
+    monkeypatch.setattr("blurkit.api.encode_photo", broken)
+    out = tmp_path / "out"
+    assert main([str(photos), "-o", str(out), "-q"]) == 1
+    assert not out.exists() or all_files(out) == []
+    assert capsys.readouterr().err.count("encoder exploded") == 2
+
+
+def test_failure_in_the_middle_of_writing_leaves_no_partial_file(monkeypatch, photos: Path, tmp_path: Path, capsys):
+    real_write = Path.write_bytes
+
+    def disk_full(self: Path, data: bytes) -> int:
+        real_write(self, data[: len(data) // 2])
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_bytes", disk_full)
+    out = tmp_path / "out"
+    assert main([str(photos), "-o", str(out), "-q"]) == 1
+    assert all_files(out) == []
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 2 and all("No space left on device" in line for line in err)
+
+
+def test_interrupted_run_leaves_finished_files_whole_and_nothing_partial(monkeypatch, photos, tmp_path, capsys):
+    real_write = Path.write_bytes
+    calls = []
+
+    def interrupted_on_second(self: Path, data: bytes) -> int:
+        calls.append(self)
+        if len(calls) == 2:
+            real_write(self, data[: len(data) // 3])
+            raise KeyboardInterrupt
+        return real_write(self, data)
+
+    monkeypatch.setattr(Path, "write_bytes", interrupted_on_second)
+    out = tmp_path / "out"
+    assert main([str(photos), "-o", str(out)]) == 130
+    assert PARTIAL_MARK in calls[1].name  # it was writing to the temporary file beside the output
+    assert all_files(out) == ["astronaut.png"]
+    assert decodes(out / "astronaut.png")
+    assert "interrupted" in capsys.readouterr().err
+
+
+def test_sigterm_to_a_parallel_run_stops_it_cleanly(tmp_path: Path) -> None:
+    """A real interruption: SIGTERM to the process group of ``blurkit --jobs 2``."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    big = Image.fromarray(load_rgb(SAMPLES / "grace_hopper.jpg")).resize((1024, 1200))
+    for i in range(12):
+        big.save(folder / f"p{i:02d}.jpg", quality=90)
+    out = tmp_path / "out"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "blurkit", str(folder), "-o", str(out), "--jobs", "2", "-q"],
+        cwd=ROOT,
+        start_new_session=True,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 120
+    while not (out.is_dir() and any(out.glob("p*.jpg"))) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    written_at_signal = len(list(out.glob("p*.jpg")))
+    os.killpg(proc.pid, signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "interrupted" in err
+    names = all_files(out)
+    assert all(PARTIAL_MARK not in name for name in names)
+    assert all(decodes(out / name) for name in names)
+    assert len(names) <= written_at_signal + 2 < 12  # it stopped, rather than working through the queue
+
+
+def test_existing_output_is_not_replaced_without_overwrite(photos: Path, tmp_path: Path, capsys) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "astronaut.png").write_bytes(b"the user's own file")
+    assert main([str(photos), "-o", str(out), "-q"]) == 1
+    assert (out / "astronaut.png").read_bytes() == b"the user's own file"
+    assert decodes(out / "sub" / "hopper.jpg")  # the rest of the batch went on
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 1 and "astronaut.png" in lines[0] and "--overwrite" in lines[0]
+    assert main([str(photos), "-o", str(out), "-q", "--overwrite"]) == 0
+    assert decodes(out / "astronaut.png")
+
+
+def test_output_never_replaces_an_input_even_with_overwrite(photos: Path, tmp_path: Path, capsys) -> None:
+    src = photos / "astronaut.png"
+    before = sha256(src)
+    assert main([str(src), "-o", str(src), "--overwrite", "-q"]) == 1
+    link = tmp_path / "link.png"
+    link.symlink_to(src)
+    assert main([str(src), "-o", str(link), "--overwrite", "-q"]) == 1
+    assert main([str(photos), "-o", str(photos), "--overwrite", "-q"]) == 1
+    assert sha256(src) == before and link.is_symlink()
+    assert all("replace the input" in line for line in capsys.readouterr().err.splitlines())
+
+
+def test_one_folder_output_never_replaces_another_input_folder(tmp_path: Path, capsys) -> None:
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir()
+    b.mkdir()
+    (a / "x.png").write_bytes((SAMPLES / "astronaut.png").read_bytes())
+    (b / "x.png").write_bytes((SAMPLES / "astronaut.png").read_bytes())
+    (a / "only-a.png").write_bytes((SAMPLES / "astronaut.png").read_bytes())
+    before = sha256(b / "x.png")
+    assert main([str(a), str(b), "-o", str(b), "--overwrite", "-q"]) == 1
+    assert sha256(b / "x.png") == before
+    assert decodes(b / "only-a.png")
+    assert "would replace the input" in capsys.readouterr().err
+
+
+def _bomb_png() -> bytes:
+    """A real PNG whose header claims 30000 x 30000 pixels (900 MP)."""
+    buf = io.BytesIO()
+    Image.new("RGB", (64, 64)).save(buf, "PNG")
+    data = bytearray(buf.getvalue())
+    data[16:24] = struct.pack(">II", 30000, 30000)
+    data[29:33] = struct.pack(">I", zlib.crc32(bytes(data[12:29])))
+    return bytes(data)
+
+
+def bad_inputs(folder: Path) -> dict[str, str]:
+    """Broken files of every kind, each with a word its error line must contain."""
+    good_jpeg = (SAMPLES / "grace_hopper.jpg").read_bytes()
+    frame = Image.open(SAMPLES / "astronaut.png").convert("RGB")
+    heic = io.BytesIO()
+    frame.save(heic, "HEIF", quality=50)
+    (folder / "truncated.jpg").write_bytes(good_jpeg[: len(good_jpeg) // 2])
+    (folder / "truncated.heic").write_bytes(heic.getvalue()[:400])
+    (folder / "empty.png").write_bytes(b"")
+    (folder / "notes.jpg").write_text("this is a text file with a photo's name\n")
+    (folder / "fake.png").write_bytes(b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 10 10\n")
+    (folder / "bomb.png").write_bytes(_bomb_png())
+    frame.save(folder / "animated.png", save_all=True, append_images=[frame.rotate(90)])
+    frame.save(folder / "animated.webp", save_all=True, append_images=[frame.rotate(90)])
+    frame.save(folder / "pages.tif", save_all=True, append_images=[frame.rotate(90)])
+    (folder / "dangling.jpg").symlink_to(folder / "gone.jpg")
+    expected = {
+        "truncated.jpg": "truncated",
+        "truncated.heic": "truncated",
+        "empty.png": "not an image",
+        "notes.jpg": "not an image",
+        "fake.png": "not an image",
+        "bomb.png": "too many pixels",
+        "animated.png": "frames",
+        "animated.webp": "frames",
+        "pages.tif": "frames",
+        "dangling.jpg": "no such file",
+    }
+    if os.geteuid() != 0:  # root reads anything
+        (folder / "locked.jpg").write_bytes(good_jpeg)
+        (folder / "locked.jpg").chmod(0)
+        expected["locked.jpg"] = "permission denied"
+    return expected
+
+
+def test_bad_inputs_each_get_one_line_and_the_batch_goes_on(photos: Path, tmp_path: Path, capsys) -> None:
+    expected = bad_inputs(photos)
+    out = tmp_path / "out"
+    assert main([str(photos), "-o", str(out)]) == 1
+    err = capsys.readouterr().err
+    failures = [line for line in err.splitlines() if line.startswith("blurkit: ") and ": " in line[9:]]
+    for name, reason in expected.items():
+        lines = [line for line in failures if f"{photos / name}: " in line]
+        assert len(lines) == 1, (name, err)
+        assert reason in lines[0].lower(), lines[0]
+    assert all_files(out) == ["astronaut.png", "sub/hopper.jpg"]
+    assert re.search(rf"2 file\(s\) anonymized, \d+ face\(s\) obscured, {len(expected)} failed", err)
+
+
+def test_failed_detection_writes_nothing(monkeypatch, photos: Path, tmp_path: Path, capsys) -> None:
+    def broken(*args, **kwargs):
+        raise RuntimeError("cv2.error: out of memory")
+
+    monkeypatch.setattr("blurkit.detect.detect_multiscale", broken)
+    out = tmp_path / "out"
+    assert main([str(photos), "-o", str(out), "-q"]) == 1
+    assert not out.exists() or all_files(out) == []
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 2 and all("face detection failed" in line for line in lines)
+    with pytest.raises(BlurkitError, match="face detection failed"):
+        anonymize_file(photos / "astronaut.png", tmp_path / "api.png")
+    assert not (tmp_path / "api.png").exists()
+
+
+def test_atomic_write_without_hard_links(monkeypatch, tmp_path: Path) -> None:
+    """FAT/exFAT sticks cannot hard-link: outputs are still written, existing ones still refused."""
+
+    def no_links(src, dst):
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(blurkit.atomic.os, "link", no_links)
+    dst = tmp_path / "stick" / "out.jpg"
+    write_atomically(dst, b"first", overwrite=False)
+    assert dst.read_bytes() == b"first"
+    with pytest.raises(OutputExistsError):
+        write_atomically(dst, b"second", overwrite=False)
+    assert dst.read_bytes() == b"first"
+    assert all_files(dst.parent) == ["out.jpg"]
+
+
+def crash_on_doomed(job: Job, settings, overwrite: bool, dry_run: bool):
+    """Runs in a worker process: dies like an out-of-memory kill on one file."""
+    if job.src.name.startswith("doomed"):
+        os._exit(9)
+    return blurkit.batch._run_queued(job, settings, overwrite, dry_run)
+
+
+def test_a_dead_worker_fails_its_file_not_the_batch(monkeypatch, photos: Path, tmp_path: Path, capsys) -> None:
+    (photos / "doomed.png").write_bytes((SAMPLES / "astronaut.png").read_bytes())
+    monkeypatch.setattr(blurkit.batch, "_run_queued", crash_on_doomed)
+    out = tmp_path / "out"
+    report = tmp_path / "report.json"
+    assert main([str(photos), "-o", str(out), "--jobs", "2", "-q", "--report", str(report)]) == 1
+    assert report.exists()
+    doomed = [line for line in capsys.readouterr().err.splitlines() if "doomed.png" in line]
+    assert len(doomed) == 1 and "terminated abruptly" in doomed[0]
+    assert not (out / "doomed.png").exists()
+    assert all(decodes(out / name) for name in all_files(out))
+
+
+def test_api_refuses_and_names_the_problem(tmp_path: Path) -> None:
+    with pytest.raises(BlurkitError, match="no such file"):
+        anonymize_file(tmp_path / "missing.jpg", tmp_path / "out.jpg")
+    (tmp_path / "a.gif").write_bytes(b"GIF89a")
+    with pytest.raises(BlurkitError, match="unsupported file type"):
+        anonymize_file(tmp_path / "a.gif", tmp_path / "out.jpg")
+    with pytest.raises(BlurkitError, match="cannot write"):
+        anonymize_file(SAMPLES / "astronaut.png", tmp_path / "out.gif")
+    assert all_files(tmp_path) == ["a.gif"]
+
+
+def test_damaged_photo_through_the_api_is_a_media_error(tmp_path: Path) -> None:
+    src = tmp_path / "half.png"
+    data = (SAMPLES / "astronaut.png").read_bytes()
+    src.write_bytes(data[: len(data) // 2])
+    with pytest.raises(BlurkitError, match="truncated"):
+        anonymize_file(src, tmp_path / "out.png")
+    assert not (tmp_path / "out.png").exists()
+    assert src.read_bytes() == data[: len(data) // 2]
