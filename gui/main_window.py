@@ -216,6 +216,8 @@ class MainWindow(QMainWindow):
         self.preview_action.setCheckable(True)
         self.next_action = a("Next file", lambda: self._step_file(1), "PgDown")
         self.previous_action = a("Previous file", lambda: self._step_file(-1), "PgUp")
+        self.next_frame_action = a("Next frame", lambda: self._step_frame(1), ".", "Next video frame")
+        self.previous_frame_action = a("Previous frame", lambda: self._step_frame(-1), ",", "Previous video frame")
         self.tools = QActionGroup(self)
         self.select_tool = a("Select", lambda: self.canvas.set_tool("select"), "S", "Click faces, move regions, pan")
         self.select_tool.setShortcuts([QKeySequence("S"), QKeySequence("Esc")])
@@ -245,6 +247,7 @@ class MainWindow(QMainWindow):
         menu.addAction(self.delete_action)
         menu = self.menuBar().addMenu("&View")
         menu.addActions([self.preview_action, self.next_action, self.previous_action])
+        menu.addActions([self.next_frame_action, self.previous_frame_action])
         menu.addSeparator()
         menu.addActions([self.zoom_in_action, self.zoom_out_action, self.fit_action, self.actual_action])
         self.menuBar().addMenu("&Help").addAction(about)
@@ -270,6 +273,9 @@ class MainWindow(QMainWindow):
         ):  # fmt: skip
             action.setEnabled(reviewable)
         self.delete_action.setEnabled(reviewable and self.canvas.selected_region() >= 0)
+        video = doc is not None and doc.kind == "video" and doc.video is not None
+        self.next_frame_action.setEnabled(video)
+        self.previous_frame_action.setEnabled(video)
         self.next_action.setEnabled(len(self.files) > 1)
         self.previous_action.setEnabled(len(self.files) > 1)
 
@@ -341,6 +347,10 @@ class MainWindow(QMainWindow):
     def _step_file(self, step: int) -> None:
         if self.files:
             self.file_list.setCurrentRow((self.file_list.currentRow() + step) % len(self.files))
+
+    def _step_frame(self, step: int) -> None:
+        slider = self.video_bar.slider
+        slider.setValue(slider.value() + step)
 
     def _file_chosen(self, item: QListWidgetItem | None) -> None:
         if item is None:

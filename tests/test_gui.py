@@ -295,7 +295,8 @@ def test_video_preview_cancel_and_save(qtbot, window: MainWindow, samples: Path,
     window.range_box.start_here.click()
     assert doc.manual[0].frames == (50, frames - 1)
     assert window.range_box.first.value() == 51
-    window.video_bar.slider.setValue(10)
+    window.video_bar.slider.setValue(11)
+    QTest.keyClick(window, Qt.Key.Key_Comma)  # previous frame
     qtbot.waitUntil(lambda: window.shown_frame == 10, timeout=WAIT_MS)
     assert not drawn_items(window)  # not on this frame
     # Solid fill, so that "covered" is unmistakable even on the clip's flat background.
