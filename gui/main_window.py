@@ -359,22 +359,23 @@ class MainWindow(QMainWindow):
         self.current, self.frame, self.shown_frame, self._shown = doc, 0, None, None
         self.range_box.hide()
         self.video_bar.setVisible(doc.kind == "video")
+        # A file with a problem is not retried each time it is shown: its status says what is wrong.
         if doc.kind == "photo":
             if doc.path in self._pixels:
                 self._display(self._pixels[doc.path], fit=True)
-            if doc.path not in self._pixels or (doc.detected is None and doc.problem is None):
+            if doc.problem is None and (doc.path not in self._pixels or doc.detected is None):
                 self._load_photo(doc)
-        elif doc.video is None:
-            self._probe_video(doc)
-        else:
+        elif doc.video is not None:
             self._video_ready(doc)
+        elif doc.problem is None:
+            self._probe_video(doc)
         self._refresh()
 
     def _load_photo(self, doc: MediaFile) -> None:
         if doc.path in self._loading:
             return
         self._loading.add(doc.path)
-        detect = doc.detected is None and doc.problem is None
+        detect = doc.detected is None
         if detect:
             doc.busy = texts.HINT_LOADING
         settings = self.settings()
@@ -522,20 +523,15 @@ class MainWindow(QMainWindow):
         height, width = self._shown.shape[:2]
         settings = self.settings()
         frame = self.shown_frame if doc.kind == "video" else None
+        tips = {
+            "visible": "Left visible. Click to cover it.",
+            "covered": "Covered. Click to leave visible." if doc.kind == "photo" else "Detected: will be covered.",
+        }
         faces = []
         for i, region in enumerate(self._frame_faces() or []):
+            kind = "visible" if i in doc.off else "covered"
             mask = blurkit.mask_regions([region], settings, width, height)
-            if i in doc.off:
-                outline = Outline(
-                    self._rect(mask, region), settings.shape, "visible", "Left visible. Click to cover it."
-                )
-            elif doc.kind == "photo":
-                outline = Outline(
-                    self._rect(mask, region), settings.shape, "covered", "Covered. Click to leave visible."
-                )
-            else:
-                outline = Outline(self._rect(mask, region), settings.shape, "covered", "Detected: will be covered.")
-            faces.append(outline)
+            faces.append(Outline(self._rect(mask, region), settings.shape, kind, tips[kind]))
         drawn = [
             (i, Outline(QRectF(r.x0, r.y0, r.width, r.height), r.shape, "drawn", "Drawn by you"))
             for i, r in enumerate(doc.manual)
