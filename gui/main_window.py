@@ -608,13 +608,21 @@ class MainWindow(QMainWindow):
         self.canvas.set_editable(not showing)
         self.hint.setText(self._hint())
         if not showing:
-            if self._result_shown and self._shown is not None:
-                self.canvas.set_image(to_qimage(self._shown), fit=False)
-                self._result_shown = False
+            if self._shown is not None:
+                if self._result_shown:
+                    self.canvas.set_image(to_qimage(self._shown), fit=False)
+                    self._result_shown = False
+                self.stack.setCurrentWidget(self.canvas)
             return
+        # Never let the original pass for the result: show a note until the engine's result is in.
+        self.stack.setCurrentIndex(0)
+        self.open_buttons.hide()
         faces = self._frame_faces()
         if faces is None:
-            return  # detection still running (or failed): there is no result to show yet
+            why = doc.problem or "faces are still being found"
+            self.placeholder.setText(f"{doc.name}\n\nNo result to show: {why}.")
+            return
+        self.placeholder.setText(f"{doc.name}\n\nPreparing the result…")
         if doc.kind == "photo":
             regions, frame = doc.reviewed_regions(), None
         else:
@@ -625,6 +633,7 @@ class MainWindow(QMainWindow):
             if token == self._view_token:
                 self.canvas.set_image(to_qimage(result), fit=False)
                 self._result_shown = True
+                self.stack.setCurrentWidget(self.canvas)
 
         self.engine.submit(
             lambda task: blurkit.obscure(pixels, regions, settings, frame),
