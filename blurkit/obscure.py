@@ -26,15 +26,17 @@ def mask_regions(
     regions: Iterable[Region], settings: Settings, width: int, height: int, frame: int | None = None
 ) -> list[Region]:
     """The final mask geometry: detections grown by ``mask_scale`` in the chosen shape;
-    manual regions exactly as drawn. Regions outside ``frame`` (video) are dropped."""
+    manual regions exactly as drawn. Regions outside ``frame`` (video) or the image are
+    dropped. A mask running off the image is kept whole, not clipped: an ellipse refitted
+    to the visible part would leave most of the frame edge of a cut-off face uncovered."""
     out = []
     for r in regions:
         if frame is not None and not r.in_frame(frame):
             continue
         if r.source != "manual":
             r = replace(r.scaled(settings.mask_scale), shape=settings.shape)
-        r = r.clipped(width, height)
-        if r.width >= 1 and r.height >= 1:
+        visible = r.clipped(width, height)
+        if visible.width >= 1 and visible.height >= 1:
             out.append(r)
     return out
 
@@ -74,7 +76,7 @@ def mask_of(shape: tuple[int, ...], masks: list[Region]) -> np.ndarray:
 
 
 def _rng(r: Region) -> np.random.Generator:
-    return np.random.default_rng([int(r.x0), int(r.y0), int(r.x1), int(r.y1)])
+    return np.random.default_rng([abs(int(v)) for v in (r.x0, r.y0, r.x1, r.y1)])
 
 
 def _noise(rng: np.random.Generator, h: int, w: int, cells: int, strength: float) -> np.ndarray:
