@@ -100,6 +100,22 @@ def test_erase_is_irreversible_in_a_crowd(shared_data: Path) -> None:
 
 
 @pytest.mark.parametrize("mode", MODES)
+def test_face_cut_by_the_frame_is_covered_up_to_the_edge(faces, mode: str) -> None:
+    """Crowd photos cut faces at the frame: the mask keeps its full shape instead of shrinking to the visible part."""
+    rgb, regions = faces["astronaut.png"]
+    face = regions[0]
+    cut = int(face.center[0])
+    crop = np.ascontiguousarray(rgb[:, cut:])
+    visible = face.moved(-cut, 0).clipped(crop.shape[1], crop.shape[0])  # what a detector reports
+    settings = Settings(mode=mode)
+    inside = mask_of(crop.shape, mask_regions([visible], settings, crop.shape[1], crop.shape[0]))
+    y0, y1 = int(visible.y0), int(visible.y1)
+    assert inside[y0:y1, 0].mean() > 0.8
+    out = obscure(crop, [visible], settings)
+    assert changed_share(crop[y0:y1, :4], out[y0:y1, :4]) > 0.7
+
+
+@pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("name", PHOTOS)
 def test_every_mode_covers_the_detected_face(faces, name: str, mode: str) -> None:
     rgb, regions = faces[name]
