@@ -26,7 +26,8 @@ def atomic_destination(dst: Path, overwrite: bool) -> Iterator[Path]:
     ``dst`` (refusing to clobber unless ``overwrite``); on any failure or Ctrl-C
     it is removed, so nothing partial is ever left at the destination."""
     dst.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dst.with_name(f".{dst.stem}{PARTIAL_MARK}{secrets.token_hex(4)}{dst.suffix}")
+    # the stem is shortened so a name near the 255-byte limit still leaves room for the marks
+    tmp = dst.with_name(f".{dst.stem[:100]}{PARTIAL_MARK}{secrets.token_hex(4)}{dst.suffix}")
     try:
         yield tmp
         with open(tmp, "rb+") as f:
