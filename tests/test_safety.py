@@ -267,6 +267,13 @@ def test_atomic_write_without_hard_links(monkeypatch, tmp_path: Path) -> None:
     assert all_files(dst.parent) == ["out.jpg"]
 
 
+def test_names_near_the_length_limit_are_written(photos: Path, tmp_path: Path) -> None:
+    long_name = "march-" + "x" * 230 + ".png"  # 240 bytes: fine for the file, too long with temp marks added
+    (photos / long_name).write_bytes((SAMPLES / "astronaut.png").read_bytes())
+    assert main([str(photos), "-o", str(tmp_path / "out"), "-q"]) == 0
+    assert decodes(tmp_path / "out" / long_name)
+
+
 def crash_on_doomed(job: Job, settings, overwrite: bool, dry_run: bool):
     """Runs in a worker process: dies like an out-of-memory kill on one file."""
     if job.src.name.startswith("doomed"):
