@@ -7,7 +7,9 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from xml.etree import ElementTree
 
+import cv2
 import numpy as np
 import pytest
 from photo_fixtures import load_rgb, sha256
@@ -213,3 +215,22 @@ def test_erase_output_file_does_not_depend_on_pixels_inside_the_mask(monkeypatch
         assert main([str(tmp_path / f"{name}.png"), "-o", str(tmp_path / f"{name}-out.png"), "-q"]) == 0
     assert (tmp_path / "original-out.png").read_bytes() == (tmp_path / "scrambled-out.png").read_bytes()
     assert not np.array_equal(load_rgb(tmp_path / "original-out.png")[inside], rgb[inside])
+
+
+def test_every_labelled_face_in_real_group_photos_is_covered(shared_data: Path, tmp_path: Path) -> None:
+    """dlib's PASCAL VOC group photos (43 labelled faces), read in place from ../shared/data."""
+    folder = shared_data / "dlib-faces"
+    out = tmp_path / "out"
+    assert main([str(folder), "-o", str(out), "-q"]) == 0
+    faces = 0
+    for labels in ("training.xml", "testing.xml"):
+        for image in ElementTree.parse(folder / labels).getroot().iter("image"):
+            before = cv2.blur(load_rgb(folder / image.get("file")).astype(np.float32), (3, 3))
+            after = cv2.blur(load_rgb(out / image.get("file")).astype(np.float32), (3, 3))
+            for box in image.iter("box"):
+                top, left, width, height = (int(box.get(k)) for k in ("top", "left", "width", "height"))
+                face = np.s_[top : top + height, left : left + width]
+                changed = (np.abs(before[face] - after[face]).max(axis=2) > 12).mean()
+                assert changed >= 0.7, (image.get("file"), top, left)
+                faces += 1
+    assert faces == 43
