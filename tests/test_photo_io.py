@@ -3,6 +3,7 @@ converted to sRGB, sideways phone photos are detected and written upright, each 
 
 from __future__ import annotations
 
+import struct
 from pathlib import Path
 
 import numpy as np
@@ -54,6 +55,24 @@ def face_box_changed(before: np.ndarray, after: np.ndarray, regions: list[Region
     return np.abs(before[y0:y1, x0:x1].astype(int) - after[y0:y1, x0:x1]).mean() > 20
 
 
+def png_chunks(data: bytes) -> list[bytes]:
+    chunks, at = [], 8
+    while at < len(data):
+        (length,) = struct.unpack(">I", data[at : at + 4])
+        chunks.append(data[at + 4 : at + 8])
+        at += 12 + length
+    return chunks
+
+
+def webp_chunks(data: bytes) -> list[bytes]:
+    chunks, at = [], 12
+    while at < len(data):
+        (length,) = struct.unpack("<I", data[at + 4 : at + 8])
+        chunks.append(data[at : at + 4])
+        at += 8 + length + length % 2
+    return chunks
+
+
 def assert_no_metadata(path: Path) -> None:
     raw = path.read_bytes()
     assert MARKER not in raw
@@ -65,6 +84,10 @@ def assert_no_metadata(path: Path) -> None:
             assert len(im.getexif()) == 0
         assert not {k for k, v in im.info.items() if v} & METADATA_KEYS
         assert not im.info.get("thumbnails")  # HEIC thumbnail items
+        if im.format == "PNG":
+            assert set(png_chunks(raw)) <= {b"IHDR", b"IDAT", b"IEND"}
+        if im.format == "WEBP":
+            assert set(webp_chunks(raw)) <= {b"VP8 ", b"VP8L", b"VP8X", b"ALPH"}
         if im.format == "JPEG":
             assert [marker for marker, _ in im.applist] == ["APP0"]  # JFIF only: no APP1/APP2/APP13
             assert IptcImagePlugin.getiptcinfo(im) is None
@@ -81,6 +104,10 @@ def test_planted_metadata_does_not_survive(tmp_path: Path, hopper: np.ndarray, s
         assert exif.get_ifd(IFD.Exif)[0xA431].startswith("PLANTED")
         assert exif.get_ifd(IFD.IFD1) or suffix == ".tif"
     assert src.read_bytes().count(MARKER) >= 6
+    if suffix == ".png":
+        assert {b"iCCP", b"tEXt", b"iTXt", b"eXIf"} <= set(png_chunks(src.read_bytes()))
+    if suffix == ".webp":
+        assert {b"ICCP", b"EXIF", b"XMP "} <= set(webp_chunks(src.read_bytes()))
     dst = tmp_path / "out" / src.name
     result = anonymize_file(src, dst)
     assert result.status == "written" and result.regions
