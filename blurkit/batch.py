@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from multiprocessing.synchronize import Event as EventType
 from pathlib import Path
 
-from blurkit.api import FileResult, anonymize_file, failed
+from blurkit.api import FileResult, Progress, anonymize_file, failed
 from blurkit.atomic import PARTIAL_MARK
 from blurkit.errors import Cancelled, MediaError
 from blurkit.media import kind_of
@@ -82,9 +82,11 @@ def _walk(folder: Path, skip: Path) -> list[Path]:
     return found
 
 
-def _run_one(job: Job, settings: Settings, overwrite: bool, dry_run: bool) -> FileResult:
+def _run_one(
+    job: Job, settings: Settings, overwrite: bool, dry_run: bool, progress: Progress | None = None
+) -> FileResult:
     try:
-        return anonymize_file(job.src, job.dst, settings, overwrite=overwrite, dry_run=dry_run)
+        return anonymize_file(job.src, job.dst, settings, overwrite=overwrite, dry_run=dry_run, progress=progress)
     except Exception as exc:
         return failed(job.src, job.dst, exc)
 
@@ -126,12 +128,14 @@ def run(
     overwrite: bool = False,
     dry_run: bool = False,
     on_result: Callable[[FileResult], None] = lambda r: None,
+    on_progress: Callable[[Job], Progress | None] = lambda job: None,
 ) -> list[FileResult]:
-    """Run every job; a failure becomes a 'failed' result and the batch goes on."""
+    """Run every job; a failure becomes a 'failed' result and the batch goes on.
+    ``on_progress`` may give a per-file progress callback (videos; one worker only)."""
     results: list[FileResult] = []
     if workers <= 1 or len(jobs) <= 1:
         for job in jobs:
-            results.append(_run_one(job, settings, overwrite, dry_run))
+            results.append(_run_one(job, settings, overwrite, dry_run, on_progress(job)))
             on_result(results[-1])
         return results
     threads = max(1, (os.cpu_count() or 1) // workers)

@@ -10,11 +10,11 @@ from pathlib import Path
 from tqdm import tqdm
 
 from blurkit import __version__
-from blurkit.api import FileResult
-from blurkit.batch import plan, run
+from blurkit.api import FileResult, Progress
+from blurkit.batch import Job, plan, run
 from blurkit.media import kind_of
 from blurkit.report import NOT_REMOVED, write_report
-from blurkit.settings import DETECTORS, MODES, SHAPES, Settings
+from blurkit.settings import AUDIO, DETECTORS, FAST_VIDEO, MODES, PRESETS, SHAPES, Settings
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -28,6 +28,9 @@ file, OUTPUT may name the output file instead of a folder.
 
 Every output carries no metadata: no EXIF (GPS, time, camera serial), no
 embedded thumbnail, no XMP/IPTC, no colour profile (converted to sRGB).
+Videos keep their frames, size, timing and sound (unless --audio drop); their
+container tags (time, place, camera), chapters, subtitles, attachments and
+cover art are dropped.
 """
 
 EPILOG = f"""\
@@ -100,6 +103,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="image scales to detect at; more and larger find smaller faces but run slower "
         f"(default {','.join(map(str, d.scales))})",
     )
+    g = p.add_argument_group("video")
+    g.add_argument(
+        "--crf", type=int, default=d.crf, metavar="N", help=f"H.264 quality, 0-51, lower is better (default {d.crf})"
+    )
+    g.add_argument("--preset", choices=PRESETS, help=f"H.264 speed preset (default {d.preset})")
+    g.add_argument("--audio", choices=AUDIO, default=d.audio, help=f"keep or drop the sound (default {d.audio})")
+    g.add_argument(
+        "--fast",
+        action="store_true",
+        help=f"detect on every {FAST_VIDEO['detect_every']}th frame at {FAST_VIDEO['detect_megapixels']} megapixels "
+        f"(default every {d.detect_every}th at {d.detect_megapixels}) and encode with the "
+        f"{FAST_VIDEO['preset']} preset: quicker, but small faces are more often missed",
+    )
     g = p.add_argument_group("run")
     g.add_argument("-j", "--jobs", type=int, default=1, metavar="N", help="files processed in parallel (default 1)")
     g.add_argument("--report", type=Path, metavar="FILE.json", help="write what was found and written, per file")
@@ -119,6 +135,9 @@ def settings_from(args: argparse.Namespace) -> Settings:
         detector=args.detector,
         scales=args.scales,
         color=args.color,
+        crf=args.crf,
+        audio=args.audio,
+        **(FAST_VIDEO if args.fast else {}) | ({"preset": args.preset} if args.preset else {}),
     )
 
 
@@ -157,9 +176,34 @@ def main(argv: list[str] | None = None) -> int:
             _say_failed(r)
         bar.update(1)
 
+    frames: list[tqdm] = []
+
+    def on_progress(job: Job) -> Progress | None:
+        """A frame bar (with fps and ETA) for each video, closed by ``on_result``."""
+        if args.quiet or kind_of(job.src) != "video":
+            return None
+        frames.append(tqdm(desc=job.src.name, unit="frame", leave=False, file=sys.stderr, dynamic_ncols=True))
+
+        def update(done: int, total: int) -> None:
+            frames[-1].total = total
+            frames[-1].update(done - frames[-1].n)
+
+        return update
+
+    def on_result_closing(r: FileResult) -> None:
+        while frames:
+            frames.pop().close()
+        on_result(r)
+
     try:
         results += run(
-            jobs, settings, workers=args.jobs, overwrite=args.overwrite, dry_run=args.dry_run, on_result=on_result
+            jobs,
+            settings,
+            workers=args.jobs,
+            overwrite=args.overwrite,
+            dry_run=args.dry_run,
+            on_result=on_result_closing,
+            on_progress=on_progress,
         )
     except KeyboardInterrupt:
         bar.close()

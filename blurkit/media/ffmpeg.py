@@ -82,9 +82,17 @@ class Probe:
 
 
 def _error_line(stderr: str) -> str:
-    """The most telling line of an ffmpeg failure, without the ``[demuxer @ 0x...]`` prefix."""
+    """The most telling line of an ffmpeg failure, without the ``[demuxer @ 0x...]`` prefix
+    (and never a line of the input dump, which may name the file)."""
     lines = [re.sub(r"^(\[[^\]]*\]\s*)+", "", line).strip() for line in stderr.splitlines()]
-    lines = [line for line in lines if line and not line.startswith(("Error opening input file", "Exiting with"))]
+    lines = [
+        line
+        for line in lines
+        if line
+        and not line.startswith(("Input #", "Output #", "Stream #", "Duration:", "Metadata:", "Side data:", "Exiting"))
+        and not line.startswith(("Error opening input file", "Conversion failed"))
+        and not re.match(r"^[\w.:-]+\s+: ", line)  # a tag of the input dump
+    ]
     for hint in ("partial file", "moov atom not found", "corrupt", "Invalid data", "No such file", "denied"):
         for line in lines:
             if hint.lower() in line.lower():
@@ -372,8 +380,10 @@ def encode_args(src: Path, dst: Path, p: Probe, opts: EncodeOptions, offset_us: 
         "fps_mode": "passthrough",
         # back onto the source's own clock, so every timestamp comes out as it went in
         "enc_time_base:v": f"{p.time_base.numerator}/{p.time_base.denominator}",
+        # bitexact drops version tags; an empty "encoder" drops the "Lavc libx264" a .mov still names
         "flags:v": "+bitexact",
         "fflags": "+bitexact",
+        "metadata:s:v:0": "encoder=",
         "f": opts.container,
     }
     if opts.container == "webm":
@@ -389,7 +399,7 @@ def encode_args(src: Path, dst: Path, p: Probe, opts: EncodeOptions, offset_us: 
         streams.append(ffmpeg_python.input(str(src))["a:0"])
         copy = p.audio_codec in AUDIO_COPY[opts.container]
         output |= {"c:a": "copy" if copy else AUDIO_ENCODER[opts.container], "map_metadata:s:a": -1}
-        output["flags:a"] = "+bitexact"
+        output |= {"flags:a": "+bitexact", "metadata:s:a:0": "encoder="}
     args = ffmpeg_python.output(*streams, str(dst), **output).get_args()
     return ["-loglevel", "error", "-copyts", *args]
 

@@ -1,14 +1,55 @@
-"""Video: decode, detect, track, obscure and encode as a stream, through ffmpeg."""
+"""Video: decode, detect, track, obscure and encode as one stream through ffmpeg.
+
+Frames flow decoder -> look-ahead window -> obscure -> encoder, each stage in
+its own thread or process, so memory holds a fixed number of frames whatever
+the length. Detection runs on every ``detect_every``-th frame (and the last)
+at about ``detect_megapixels``; a frame leaves the window only once the
+detections of the ``lead`` frames after it are in, so the tracker can cover a
+face before it is first detected and between detections.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import queue
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import nullcontext
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
-from blurkit.media.ffmpeg import VideoInfo, probe, read_frame
+from blurkit.api import FileResult
+from blurkit.atomic import atomic_destination
+from blurkit.detect import detect_faces
+from blurkit.errors import Cancelled, MediaError
+from blurkit.media.ffmpeg import (
+    EncodeOptions,
+    Frame,
+    FrameReader,
+    FrameWriter,
+    VideoInfo,
+    container_of,
+    probe,
+    read_frame,
+)
+from blurkit.obscure import obscure
+from blurkit.regions import Region
+from blurkit.settings import Settings
+from blurkit.track import Tracker
 
-__all__ = ["VideoInfo", "probe_video", "read_video_frame"]
+__all__ = ["FrameRegions", "VideoInfo", "anonymize_video", "probe_video", "read_video_frame"]
+
+# A face stays covered this long after its last detection (detector misses, turned heads).
+HOLD_SECONDS = 1.0
+# Look-ahead beyond the detection cadence: how long before its first detection a face is covered.
+LEAD_SECONDS = 0.4
+# Frames queued between decoder, pipeline and encoder: enough to keep each busy while another works.
+QUEUE_FRAMES = 4
+PROGRESS_SECONDS = 0.1
 
 
 def probe_video(path: str | Path) -> VideoInfo:
@@ -20,3 +61,260 @@ def probe_video(path: str | Path) -> VideoInfo:
 def read_video_frame(path: str | Path, index: int) -> np.ndarray:
     """Frame ``index`` (0-based) as upright RGB uint8, decoded from the nearest keyframe before it."""
     return read_frame(Path(path), index)
+
+
+_SOURCES = ("detector", "tracker", "manual")
+_SHAPES = ("ellipse", "box")
+
+
+class FrameRegions(Sequence[list[Region]]):
+    """The regions obscured in each frame. Stored as one small array per frame: Region
+    objects for every frame of an hour of crowd footage would not fit in memory."""
+
+    def __init__(self) -> None:
+        self._frames: list[np.ndarray] = []
+
+    def append(self, regions: list[Region]) -> None:
+        track = [-1 if r.track_id is None else r.track_id for r in regions]
+        kinds = [(_SOURCES.index(r.source), _SHAPES.index(r.shape)) for r in regions]
+        rows = [(r.x0, r.y0, r.x1, r.y1, r.score, t, *k) for r, t, k in zip(regions, track, kinds, strict=True)]
+        self._frames.append(np.array(rows, np.float32).reshape(-1, 8))
+
+    def __len__(self) -> int:
+        return len(self._frames)
+
+    def __getitem__(self, index):  # type: ignore[override]
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        i = range(len(self))[index]
+        return [self._region(row, i) for row in self._frames[i]]
+
+    @staticmethod
+    def _region(row: np.ndarray, frame: int) -> Region:
+        x0, y0, x1, y1, score, track, source, shape = (float(v) for v in row)
+        return Region(
+            x0,
+            y0,
+            x1,
+            y1,
+            round(score, 4),
+            shape=_SHAPES[int(shape)],
+            source=_SOURCES[int(source)],
+            track_id=None if track < 0 else int(track),
+            frames=(frame, frame),
+        )
+
+
+def _detection_settings(settings: Settings, info: VideoInfo) -> Settings:
+    """One detection pass at about ``detect_megapixels``: small videos are upscaled (to find
+    small faces), large ones shrunk, so a frame costs about the same whatever its size."""
+    scale = (settings.detect_megapixels * 1e6 / (info.width * info.height)) ** 0.5
+    return settings.with_(scales=(round(min(2.0, max(0.25, scale)), 3),))
+
+
+class _Worker(threading.Thread):
+    """A daemon thread whose exception the caller re-raises."""
+
+    def __init__(self, target: Callable[[], None]) -> None:
+        super().__init__(daemon=True)
+        self._run = target
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            self._run()
+        except BaseException as exc:
+            self.error = exc
+
+
+_END = object()
+
+
+def _put(q: queue.Queue, item: object, stop: threading.Event) -> bool:
+    """Put unless ``stop`` is set first; False when stopped."""
+    while not stop.is_set():
+        try:
+            q.put(item, timeout=0.1)
+            return True
+        except queue.Full:
+            continue
+    return False
+
+
+def _get(q: queue.Queue, stop: threading.Event, worker: _Worker | None = None) -> object:
+    """Get unless ``stop`` is set or ``worker`` failed first (then the end marker)."""
+    while not stop.is_set():
+        if worker is not None and worker.error is not None:
+            raise worker.error
+        try:
+            return q.get(timeout=0.1)
+        except queue.Empty:
+            continue
+    return _END
+
+
+def _decoded(reader: FrameReader, stop: threading.Event) -> Iterator[Frame]:
+    """Frames decoded ahead in a thread, at most QUEUE_FRAMES of them waiting."""
+    frames: queue.Queue = queue.Queue(QUEUE_FRAMES)
+
+    def pump() -> None:
+        for frame in reader:
+            if not _put(frames, frame, stop):
+                return
+        _put(frames, _END, stop)
+
+    worker = _Worker(pump)
+    worker.start()
+    while (item := _get(frames, stop, worker)) is not _END:
+        yield item  # type: ignore[misc]
+    worker.join()
+    if worker.error:
+        raise worker.error
+
+
+class _Encoder:
+    """Feeds a FrameWriter from a thread, so encoding overlaps decoding and detection."""
+
+    def __init__(self, writer: FrameWriter, stop: threading.Event) -> None:
+        self.writer, self._stop = writer, stop
+        self._queue: queue.Queue = queue.Queue(QUEUE_FRAMES)
+        self._worker = _Worker(self._drain)
+        self._worker.start()
+
+    def _drain(self) -> None:
+        while (item := _get(self._queue, self._stop)) is not _END:
+            self.writer.write(*item)  # type: ignore[misc]
+
+    def put(self, pixels: np.ndarray, pts_ns: int, duration_ns: int) -> None:
+        if self._worker.error:
+            raise self._worker.error
+        _put(self._queue, (pixels, pts_ns, duration_ns), self._stop)
+
+    def finish(self) -> None:
+        """Wait until every frame is written and ffmpeg has closed the file cleanly."""
+        _put(self._queue, _END, self._stop)
+        self._worker.join()
+        if self._worker.error:
+            raise self._worker.error
+        self.writer.finish()
+
+
+def anonymize_video(
+    src: Path,
+    dst: Path,
+    settings: Settings,
+    *,
+    extra_regions: list[Region],
+    overwrite: bool,
+    dry_run: bool,
+    progress: Callable[[int, int], None] | None,
+    cancel: threading.Event | None,
+) -> FileResult:
+    """Every frame of ``src`` with its faces (and ``extra_regions``) obscured, written atomically to ``dst``."""
+    p = probe(src)
+    info = p.info
+    opts = EncodeOptions(container_of(dst), settings.crf, settings.preset, settings.audio == "keep")
+    every = settings.detect_every
+    lead = every + round(LEAD_SECONDS * info.fps)
+    tracker = Tracker(hold=max(every, round(HOLD_SECONDS * info.fps)), lead=lead)
+    run = _Run(settings, _detection_settings(settings, info), tracker, extra_regions, info.frames, progress)
+    stop = threading.Event()
+    result = FileResult(src, dst, "video", "dry-run" if dry_run else "written", width=info.width, height=info.height)
+    with (
+        FrameReader(src, info.width, info.height) as reader,
+        nullcontext() if dry_run else atomic_destination(dst, overwrite) as tmp,
+        nullcontext() if tmp is None else FrameWriter(src, tmp, p, opts) as writer,
+    ):
+        encoder = None if writer is None else _Encoder(writer, stop)
+        try:
+            decoded = run.process(_decoded(reader, stop), lead, every, encoder, cancel)
+            if encoder is not None:
+                encoder.finish()
+                _check_written(tmp, writer.frames, decoded)
+                with open(tmp, "rb") as f:
+                    result.sha256 = hashlib.file_digest(f, "sha256").hexdigest()
+        finally:
+            stop.set()
+    result.frames = run.per_frame
+    result.regions = [*run.tracks.values(), *extra_regions]
+    result.details = {
+        "frames": decoded,
+        "fps": round(info.fps, 3),
+        "duration": round(info.duration, 3),
+        "audio": "none" if not info.has_audio else "kept" if opts.audio else "dropped",
+        "detection": {"every": every, "scale": run.detect.scales[0]},
+    }
+    return result
+
+
+def _check_written(path: Path, written: int, decoded: int) -> None:
+    """Fail closed: the file must hold every decoded frame, or it is not published."""
+    found = probe(path).info.frames
+    if not written == found == decoded:
+        raise MediaError(f"the encoder wrote {found} of {decoded} frames")
+
+
+class _Run:
+    """One video's pass: detection cadence, look-ahead window, tracking and obscuring."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        detect: Settings,
+        tracker: Tracker,
+        manual: list[Region],
+        total: int,
+        progress: Callable[[int, int], None] | None,
+    ) -> None:
+        self.settings, self.detect, self.tracker, self.manual = settings, detect, tracker, manual
+        self.total, self.progress = total, progress
+        self.per_frame = FrameRegions()
+        self.tracks: dict[int, Region] = {}
+        self._spans: dict[int, tuple[int, int]] = {}
+        self._reported = 0.0
+
+    def process(
+        self, frames: Iterator[Frame], lead: int, every: int, encoder: _Encoder | None, cancel: threading.Event | None
+    ) -> int:
+        """Run every frame through; returns how many there were."""
+        window: deque[Frame] = deque()
+        last: Frame | None = None
+        for frame in frames:
+            if cancel is not None and cancel.is_set():
+                raise Cancelled("cancelled; nothing was written")
+            if frame.index % every == 0:
+                self.tracker.update(frame.index, detect_faces(frame.pixels, self.detect))
+            window.append(frame)
+            last = frame
+            if len(window) > lead:
+                self._emit(window.popleft(), encoder)
+        if last is None:
+            raise MediaError("no frame could be decoded")
+        if last.index % every:  # a face entering in the last frames has no later detection to lean on
+            self.tracker.update(last.index, detect_faces(last.pixels, self.detect))
+        while window:
+            self._emit(window.popleft(), encoder)
+        for tid, region in self.tracks.items():
+            self.tracks[tid] = replace(region, frames=self._spans[tid])
+        if self.progress:
+            self.progress(last.index + 1, last.index + 1)
+        return last.index + 1
+
+    def _emit(self, frame: Frame, encoder: _Encoder | None) -> None:
+        i = frame.index
+        regions = self.tracker.regions_at(i) + [r for r in self.manual if r.in_frame(i)]
+        self.tracker.forget_before(i + 1)
+        self.per_frame.append(regions)
+        for r in regions:
+            if r.track_id is not None:
+                first = self._spans.get(r.track_id, (i, i))[0]
+                self._spans[r.track_id] = (first, i)
+                best = self.tracks.get(r.track_id)
+                if best is None or r.score > best.score:
+                    self.tracks[r.track_id] = r
+        if encoder is not None:
+            encoder.put(obscure(frame.pixels, regions, self.settings, frame=i), frame.pts_ns, frame.duration_ns)
+        now = time.monotonic()
+        if self.progress and now - self._reported >= PROGRESS_SECONDS:
+            self._reported = now
+            self.progress(i + 1, max(self.total, i + 1))
