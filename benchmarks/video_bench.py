@@ -207,7 +207,16 @@ def blurkit_cmd(inp: Path, out: Path, *extra: str) -> list[str]:
 
 
 def deface_cmd(inp: Path, out: Path) -> list[str]:
-    return [str(deface_python().parent / "deface"), str(inp), "-o", str(out), "--replacewith", "solid"]
+    """deface at its defaults but for two things that would make the frame-by-frame score meaningless:
+    it gets the picture alone (imageio, reading at a constant rate, repeats the first frame when the sound
+    starts earlier, and every later frame lands one off), and it keeps the frame size (imageio stretches
+    1080 rows to 1088 unless told macro_block_size=1; stretched back, every pixel counts as changed)."""
+    silent = inp.with_name(f"{inp.stem}-silent{inp.suffix}")
+    if not silent.exists():
+        ffmpeg("-i", str(inp), "-map", "0:v", "-c", "copy", str(silent))
+    config = json.dumps({"codec": "libx264", "macro_block_size": 1})
+    return [str(deface_python().parent / "deface"), str(silent), "-o", str(out), "--replacewith", "solid",
+            "--ffmpeg-config", config]  # fmt: skip
 
 
 def ffmpeg_cmd(inp: Path, out: Path) -> list[str]:

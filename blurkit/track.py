@@ -23,9 +23,11 @@ GROWTH_PER_FRAME = 0.03
 MAX_GROWTH = 1.6
 # A prediction moves at most this share of the box size per frame (guards against wild velocities).
 MAX_STEP = 0.35
-# Matching: least overlap to link by IoU; else centres closer than GATE box sizes, sizes within SIZE_RATIO.
+# Matching: least overlap to link by IoU; else centres closer than GATE box sizes (plus GATE_PER_FRAME
+# for each frame since the track's last detection: small faces move more than their size), sizes within SIZE_RATIO.
 MIN_IOU = 0.1
 GATE = 1.0
+GATE_PER_FRAME = 0.1
 SIZE_RATIO = 2.0
 
 
@@ -61,8 +63,11 @@ class Track:
 
 
 class Tracker:
-    def __init__(self, hold: int, lead: int) -> None:
-        self.hold, self.lead = hold, lead
+    """``pad`` (pixels) is added on every side of every region: detector boxes jitter by a few
+    pixels, which is nothing on a 200 px face but uncovers the edge of a 12 px one."""
+
+    def __init__(self, hold: int, lead: int, pad: float = 0.0) -> None:
+        self.hold, self.lead, self.pad = hold, lead, pad
         self.tracks: list[Track] = []
         self._next_id = 0
 
@@ -72,7 +77,8 @@ class Tracker:
         boxes = np.array([(r.x0, r.y0, r.x1, r.y1) for r in detections], float).reshape(-1, 4)
         if live and len(detections):
             predicted = np.array([t.predict(frame, -1, t.velocity(False)) for t in live])
-            pairs = self._affinity(predicted, boxes)
+            gaps = np.array([frame - t.frames[-1] for t in live])
+            pairs = self._affinity(predicted, boxes, GATE + GATE_PER_FRAME * gaps)
             taken_t, taken_d = set(), set()
             for ti, di in pairs:
                 if ti not in taken_t and di not in taken_d:
@@ -89,7 +95,7 @@ class Tracker:
             self.tracks.append(track)
 
     @staticmethod
-    def _affinity(predicted: np.ndarray, boxes: np.ndarray) -> list[tuple[int, int]]:
+    def _affinity(predicted: np.ndarray, boxes: np.ndarray, gate: np.ndarray) -> list[tuple[int, int]]:
         """Plausible (track, detection) pairs, best first: overlapping ones, then near ones of similar size."""
         iou = iou_matrix(predicted.astype(np.float32), boxes.astype(np.float32))
         pc = (predicted[:, :2] + predicted[:, 2:]) / 2
@@ -99,8 +105,8 @@ class Tracker:
         bigger = np.maximum(psize[:, None], dsize[None, :])
         dist = np.linalg.norm(pc[:, None] - dc[None, :], axis=2) / np.maximum(bigger, 1.0)
         ratio = bigger / np.maximum(np.minimum(psize[:, None], dsize[None, :]), 1.0)
-        near = (dist < GATE) & (ratio <= SIZE_RATIO)
-        score = np.where(iou >= MIN_IOU, iou, np.where(near, MIN_IOU * (1 - dist / GATE), -1.0))
+        near = (dist < gate[:, None]) & (ratio <= SIZE_RATIO)
+        score = np.where(iou >= MIN_IOU, iou, np.where(near, MIN_IOU * (1 - dist / gate[:, None]), -1.0))
         order = np.argsort(-score, axis=None)
         ti, di = np.unravel_index(order, score.shape)
         return [(int(t), int(d)) for t, d in zip(ti, di, strict=True) if score[t, d] > 0]
@@ -122,7 +128,7 @@ class Tracker:
             elif not i and t.frames[0] - frame <= self.lead:
                 box, source, score = t.predict(frame, 0, t.velocity(True)), "tracker", t.scores[0]
             if box is not None:
-                x0, y0, x1, y1 = (float(v) for v in box)
+                x0, y0, x1, y1 = (float(v) for v in box + np.array([-1, -1, 1, 1]) * self.pad)
                 out.append(Region(x0, y0, x1, y1, score, source=source, track_id=t.id))
         return out
 

@@ -47,6 +47,8 @@ __all__ = ["FrameRegions", "VideoInfo", "anonymize_video", "probe_video", "read_
 HOLD_SECONDS = 1.0
 # Look-ahead beyond the detection cadence: how long before its first detection a face is covered.
 LEAD_SECONDS = 0.4
+# How far (in pixels of the detector's input) a detected box may sit off the face; tracked boxes get this margin.
+JITTER_PX = 3.0
 # Frames queued between decoder, pipeline and encoder: enough to keep each busy while another works.
 QUEUE_FRAMES = 4
 PROGRESS_SECONDS = 0.1
@@ -216,8 +218,10 @@ def anonymize_video(
     opts = EncodeOptions(container_of(dst), settings.crf, settings.preset, settings.audio == "keep")
     every = settings.detect_every
     lead = every + round(LEAD_SECONDS * info.fps)
-    tracker = Tracker(hold=max(every, round(HOLD_SECONDS * info.fps)), lead=lead)
-    run = _Run(settings, _detection_settings(settings, info), tracker, extra_regions, info.frames, progress)
+    detect = _detection_settings(settings, info)
+    pad = JITTER_PX / detect.scales[0]
+    tracker = Tracker(hold=max(every, round(HOLD_SECONDS * info.fps)), lead=lead, pad=pad)
+    run = _Run(settings, detect, tracker, extra_regions, info.frames, progress)
     stop = threading.Event()
     result = FileResult(src, dst, "video", "dry-run" if dry_run else "written", width=info.width, height=info.height)
     with (
