@@ -112,8 +112,8 @@ def merge_overlapping(regions: list[Region], iou: float = 0.3) -> list[Region]:
     for i in range(len(order)):
         if taken[i]:
             continue
-        cluster = np.flatnonzero(~taken & (overlaps[i] >= iou))
-        cluster = cluster[cluster >= i]
+        # every earlier box is taken by now; a zero-area box overlaps nothing, not even itself
+        cluster = np.union1d(np.flatnonzero(~taken & (overlaps[i] >= iou)), [i])
         taken[cluster] = True
         best = regions[order[i]]
         x0, y0 = boxes[cluster, 0].min(), boxes[cluster, 1].min()
