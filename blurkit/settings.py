@@ -33,13 +33,14 @@ FAST_VIDEO = {"detect_every": 8, "detect_megapixels": 1.0, "preset": "ultrafast"
 class Settings:
     mode: str = "erase"
     # Detected face boxes are grown by this factor to cover hair, ears and chin.
-    mask_scale: float = 1.3
+    # Defaults chosen on WIDER FACE photos by benchmarks/photo_tune.py (see README).
+    mask_scale: float = 1.4
     shape: str = "ellipse"
     # Detector confidence; low on purpose: a missed face is worse than a covered sign.
-    threshold: float = 0.2
+    threshold: float = 0.13
     detector: str = "centerface"
     # Image scales the detector runs at; >1 finds the 10-25 px faces of a crowd.
-    scales: tuple[float, ...] = (1.0,)
+    scales: tuple[float, ...] = (1.0, 1.5)
     color: tuple[int, int, int] = (0, 0, 0)
     # Video: x264 quality (CRF, lower is better and bigger) and speed preset; keep or drop the first audio stream.
     crf: int = 20

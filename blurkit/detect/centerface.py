@@ -31,9 +31,9 @@ class CenterFace:
         blob = cv2.dnn.blobFromImage(image, 1.0, (pw, ph), (0, 0, 0), swapRB=False, crop=False)
         self._net.setInput(blob)
         heat, scale, offset, _landmarks = self._net.forward(self._outputs)
-        return self._decode(heat[0, 0], scale[0], offset[0], w, h)
+        return self._decode(heat[0, 0], scale[0], offset[0])
 
-    def _decode(self, heat: np.ndarray, scale: np.ndarray, offset: np.ndarray, w: int, h: int) -> list[Region]:
+    def _decode(self, heat: np.ndarray, scale: np.ndarray, offset: np.ndarray) -> list[Region]:
         ys, xs = np.nonzero(heat > self.threshold)
         if len(ys) == 0:
             return []
@@ -41,10 +41,9 @@ class CenterFace:
         bw = np.exp(scale[1, ys, xs]) * 4
         cy = (ys + offset[0, ys, xs] + 0.5) * 4
         cx = (xs + offset[1, ys, xs] + 0.5) * 4
-        x0 = np.clip(cx - bw / 2, 0, w)
-        y0 = np.clip(cy - bh / 2, 0, h)
-        x1 = np.clip(cx + bw / 2, 0, w)
-        y1 = np.clip(cy + bh / 2, 0, h)
+        # not clipped to the image: a face cut by the edge keeps its centre and size, so its
+        # grown mask still reaches the edge (obscure clips)
+        x0, y0, x1, y1 = cx - bw / 2, cy - bh / 2, cx + bw / 2, cy + bh / 2
         scores = heat[ys, xs]
         boxes = np.stack([x0, y0, x1 - x0, y1 - y0], axis=1)
         keep = cv2.dnn.NMSBoxes(boxes.tolist(), scores.tolist(), self.threshold, 0.3)

@@ -29,12 +29,10 @@ class BlazeFace:
         self._detector = vision.FaceDetector.create_from_options(options)
 
     def detect(self, image: np.ndarray) -> list[Region]:
-        h, w = image.shape[:2]
         frame = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=np.ascontiguousarray(image))
         found = []
         for d in self._detector.detect(frame).detections:
             b = d.bounding_box
             score = d.categories[0].score if d.categories else 1.0
-            r = Region(b.origin_x, b.origin_y, b.origin_x + b.width, b.origin_y + b.height, float(score))
-            found.append(r.clipped(w, h))
+            found.append(Region(b.origin_x, b.origin_y, b.origin_x + b.width, b.origin_y + b.height, float(score)))
         return found

@@ -55,4 +55,4 @@ def detect_multiscale(backends: list[Backend], image: np.ndarray, scales: tuple[
     if max(h, w) * max(scales) > TILE:
         plan.append(OVERVIEW_SIDE / max(h, w))
     found = [r for b in backends for s in plan for r in detect_at_scale(b, image, s)]
-    return [r.clipped(w, h) for r in merge_overlapping(found)]
+    return merge_overlapping(found)
