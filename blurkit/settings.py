@@ -10,7 +10,7 @@ MODES: dict[str, str] = {
         "default; replaces the face with colours taken from just outside the mask, plus noise. "
         "Nothing inside the mask reaches the output, so nothing can be recovered."
     ),
-    "fill": "solid colour (--color). Nothing inside the mask reaches the output.",
+    "fill": "solid colour (black unless another is chosen). Nothing inside the mask reaches the output.",
     "pixelate": (
         "at most 4 coarse cells across the face, plus noise. Keeps only a few average colours (skin tone, hair colour)."
     ),
