@@ -48,6 +48,9 @@ from blurkit.regions import iou_matrix  # noqa: E402
 from blurkit.settings import Settings  # noqa: E402
 
 LABEL_SETTINGS = Settings(scales=(1.0, 2.0, 3.0), threshold=0.35)
+# Regular timestamps from zero: deface reads through imageio at the container's average rate, and a first
+# frame at 0.04 s (as in the street clip) makes that 24.76 fps: frames repeat and everything after lands off.
+CLEAN = ("-vf", "setpts=N/FRAME_RATE/TB")
 
 
 def ffmpeg(*args: str) -> None:
@@ -58,12 +61,12 @@ def make_clips(tmp: Path, frames: int, long: int) -> tuple[Path, Path, Path]:
     """The 540p source excerpt (labelled), its 1080p upscale with sound, and that looped ``long`` times."""
     src = tmp / "street540.mp4"
     street = VIDEOS / "mot17-13-street.mp4"
-    ffmpeg("-i", str(street), "-frames:v", str(frames), "-c:v", "libx264", "-crf", "14", str(src))
+    ffmpeg("-i", str(street), "-frames:v", str(frames), *CLEAN, "-c:v", "libx264", "-crf", "14", str(src))
     hd = tmp / "street1080.mp4"
     ffmpeg(
-        "-i", str(src), "-f", "lavfi", "-i", "sine=frequency=330:sample_rate=48000",
+        "-i", str(src), "-f", "lavfi", "-i", f"sine=frequency=330:sample_rate=48000:duration={frames / 25}",
         "-map", "0:v", "-map", "1:a", "-vf", "scale=1920:1080:flags=bicubic", "-c:v", "libx264", "-preset", "fast",
-        "-crf", "18", "-c:a", "aac", "-shortest", str(hd),
+        "-crf", "18", "-c:a", "aac", str(hd),
     )  # fmt: skip
     looped = tmp / f"street1080x{long}.mp4"
     ffmpeg("-stream_loop", str(long - 1), "-i", str(hd), "-c", "copy", str(looped))
@@ -72,7 +75,7 @@ def make_clips(tmp: Path, frames: int, long: int) -> tuple[Path, Path, Path]:
 
 def excerpt(clip: Path, frames: int, tmp: Path) -> Path:
     out = tmp / f"{clip.stem}-{frames}.mp4"
-    ffmpeg("-i", str(clip), "-frames:v", str(frames), "-map", "0:v", "-c:v", "libx264", "-crf", "14", str(out))
+    ffmpeg("-i", str(clip), "-frames:v", str(frames), "-map", "0:v", *CLEAN, "-c:v", "libx264", "-crf", "14", str(out))
     return out
 
 
@@ -208,9 +211,9 @@ def blurkit_cmd(inp: Path, out: Path, *extra: str) -> list[str]:
 
 def deface_cmd(inp: Path, out: Path) -> list[str]:
     """deface at its defaults but for two things that would make the frame-by-frame score meaningless:
-    it gets the picture alone (imageio, reading at a constant rate, repeats the first frame when the sound
-    starts earlier, and every later frame lands one off), and it keeps the frame size (imageio stretches
-    1080 rows to 1088 unless told macro_block_size=1; stretched back, every pixel counts as changed)."""
+    it gets the picture alone (imageio reads at a constant rate; a sound track starting earlier than the
+    picture makes it repeat frames), and it keeps the frame size (imageio stretches 1080 rows to 1088
+    unless told macro_block_size=1; stretched back, every pixel counts as changed)."""
     silent = inp.with_name(f"{inp.stem}-silent{inp.suffix}")
     if not silent.exists():
         ffmpeg("-i", str(inp), "-map", "0:v", "-c", "copy", str(silent))

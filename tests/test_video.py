@@ -28,7 +28,7 @@ from blurkit.media.ffmpeg import ffmpeg_exe
 # A box over the astronaut's suit while it slides in (frames 10-20), obscured by hand in those frames only.
 MANUAL = Region(5, 125, 75, 200, source="manual", shape="box", frames=(10, 20))
 # Ground truth for "every face in every frame": detection on each frame (the default run detects on every 8th).
-THOROUGH = Settings(threshold=0.3)
+THOROUGH = Settings(scales=(1.0,), threshold=0.3)
 
 
 def ff(*args: str) -> None:
