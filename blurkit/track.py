@@ -29,6 +29,8 @@ MIN_IOU = 0.1
 GATE = 1.0
 GATE_PER_FRAME = 0.1
 SIZE_RATIO = 2.0
+# A track seen only once, below this score, is held (and led) for ``brief`` frames instead of hold (lead).
+WEAK = 0.3
 
 
 @dataclass
@@ -37,6 +39,11 @@ class Track:
     frames: list[int] = field(default_factory=list)
     boxes: list[np.ndarray] = field(default_factory=list)  # (4,) x0, y0, x1, y1
     scores: list[float] = field(default_factory=list)
+
+    @property
+    def confirmed(self) -> bool:
+        """Seen twice, or once with some confidence: a lone faint detection is most likely not a face."""
+        return len(self.frames) > 1 or self.scores[0] >= WEAK
 
     def add(self, frame: int, box: np.ndarray, score: float) -> None:
         self.frames.append(frame)
@@ -66,8 +73,9 @@ class Tracker:
     """``pad`` (pixels) is added on every side of every region: detector boxes jitter by a few
     pixels, which is nothing on a 200 px face but uncovers the edge of a 12 px one."""
 
-    def __init__(self, hold: int, lead: int, pad: float = 0.0) -> None:
+    def __init__(self, hold: int, lead: int, pad: float = 0.0, brief: int | None = None) -> None:
         self.hold, self.lead, self.pad = hold, lead, pad
+        self.brief = hold if brief is None else brief
         self.tracks: list[Track] = []
         self._next_id = 0
 
@@ -123,9 +131,9 @@ class Tracker:
                 a, b = t.frames[i - 1], t.frames[i]
                 w = (frame - a) / (b - a)
                 box, source, score = t.boxes[i - 1] * (1 - w) + t.boxes[i] * w, "tracker", min(t.scores[i - 1 : i + 1])
-            elif i and frame - t.frames[-1] <= self.hold:
+            elif i and frame - t.frames[-1] <= (self.hold if t.confirmed else self.brief):
                 box, source, score = t.predict(frame, -1, t.velocity(False)), "tracker", t.scores[-1]
-            elif not i and t.frames[0] - frame <= self.lead:
+            elif not i and t.frames[0] - frame <= (self.lead if t.confirmed else min(self.brief, self.lead)):
                 box, source, score = t.predict(frame, 0, t.velocity(True)), "tracker", t.scores[0]
             if box is not None:
                 x0, y0, x1, y1 = (float(v) for v in box + np.array([-1, -1, 1, 1]) * self.pad)

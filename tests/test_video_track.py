@@ -73,3 +73,13 @@ def test_memory_is_dropped_once_frames_are_done():
         tracker.update(f, [face_at(0).moved(f % 7, 0)])
         tracker.forget_before(f - 3)
     assert len(tracker.tracks) == 1 and len(tracker.tracks[0].frames) <= 5
+
+
+def test_a_lone_faint_detection_is_covered_briefly_a_confident_one_fully():
+    faint, sure = face_at(0, score=0.2), face_at(0, score=0.8).moved(0, 100)
+    frames = run(Tracker(hold=20, lead=10, brief=4), {f: [] for f in range(0, 61, 4)} | {20: [faint, sure]}, 60)
+    spans = {}
+    for f, regions in enumerate(frames):
+        for r in regions:
+            spans.setdefault(r.score, []).append(f)
+    assert spans[0.2] == list(range(16, 25)) and spans[0.8] == list(range(10, 41))

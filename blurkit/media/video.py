@@ -220,7 +220,7 @@ def anonymize_video(
     lead = every + round(LEAD_SECONDS * info.fps)
     detect = _detection_settings(settings, info)
     pad = JITTER_PX / detect.scales[0]
-    tracker = Tracker(hold=max(every, round(HOLD_SECONDS * info.fps)), lead=lead, pad=pad)
+    tracker = Tracker(hold=max(every, round(HOLD_SECONDS * info.fps)), lead=lead, pad=pad, brief=every)
     run = _Run(settings, detect, tracker, extra_regions, info.frames, progress)
     stop = threading.Event()
     result = FileResult(src, dst, "video", "dry-run" if dry_run else "written", width=info.width, height=info.height)
