@@ -9,8 +9,11 @@ from __future__ import annotations
 import itertools
 import json
 import re
+import signal
 import subprocess
+import sys
 import threading
+import time
 from pathlib import Path
 
 import cv2
@@ -250,6 +253,33 @@ def test_containers_in_and_out(tmp_path, suffix):
     blurkit.anonymize_file(src, out)
     assert len(decoded(out)) == len(decoded(src)) == 10
     assert "Audio" in dump(out)
+
+
+def test_audio_the_container_cannot_take_as_is_is_reencoded(tmp_path):
+    # FLAC's header carries free-form tags (and pictures): never copied, re-encoded instead
+    src = tmp_path / "in.mkv"
+    ff("-f", "lavfi", "-i", "testsrc2=s=160x120:r=10:d=1", "-f", "lavfi", "-i", "sine=d=1", "-c:v", "libx264",
+       "-c:a", "flac", "-metadata:s:a", "title=BKSECRET", str(src))  # fmt: skip
+    out = tmp_path / "out.mkv"
+    blurkit.anonymize_file(src, out)
+    assert re.search(r"Audio: aac", dump(out)) and b"BKSECRET" not in out.read_bytes()
+
+
+def test_interrupted_cli_leaves_nothing(clip, tmp_path):
+    """SIGTERM (what the CLI treats as Ctrl-C) halfway through a video: no partial file, no ffmpeg left."""
+    long = tmp_path / "long.mp4"
+    ff("-stream_loop", "5", "-i", str(clip), "-c", "copy", str(long))
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "blurkit", str(long), "-o", str(out), "-q"], stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while not (out.is_dir() and any(out.iterdir())) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.5)
+    assert proc.poll() is None, "finished before it could be interrupted"
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=30) == 130
+    assert list(out.iterdir()) == []
+    assert str(out) not in subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
 
 
 def test_cancel_stops_and_leaves_no_file(clip, tmp_path):
