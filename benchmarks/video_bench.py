@@ -267,10 +267,15 @@ def main() -> None:
                 short = excerpt(clip, args.clip_frames, tmp)
                 clip_labels = labels_for(short, f"{clip.stem}-{args.clip_frames}")
                 frames = probe(short).info.frames
-                for label, cmd in [("blurkit", blurkit_cmd), *([] if args.skip_deface else [("deface", deface_cmd)])]:
+                # magenta fill: same detections and tracks as the default, but a fill the scorer always sees
+                # (on a dark stage, erase and deface's black fill change a covered face too little to count)
+                loud = ("magenta", lambda i, o: blurkit_cmd(i, o, "--mode", "fill", "--color", "ff00ff"))
+                runs = [("blurkit", blurkit_cmd), loud, *([] if args.skip_deface else [("deface", deface_cmd)])]
+                for label, cmd in runs:
                     out = tmp / f"{clip.stem}-{label}.mp4"
                     m = Measured(cmd(short, out))
-                    rows.append(row(f"{label}, {clip.stem}", frames, m, score(short, out, clip_labels, tmp)))
+                    name = "blurkit --mode fill (magenta)" if label == "magenta" else label
+                    rows.append(row(f"{name}, {clip.stem}", frames, m, score(short, out, clip_labels, tmp)))
                     print(json.dumps(rows[-1]), flush=True)
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "results.json").write_text(json.dumps(rows, indent=1))
