@@ -309,6 +309,32 @@ def test_encoder_failure_leaves_no_file(clip, tmp_path, monkeypatch):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_encoder_dying_midway_fails_cleanly(clip, tmp_path, monkeypatch):
+    real = ffmpeg_adapter.FrameWriter.write
+
+    def write(self, *args):
+        if self.frames == 30:
+            self._proc.kill()  # the encoder crashes with frames still queued for it
+            self._proc.wait()
+        real(self, *args)
+
+    monkeypatch.setattr(ffmpeg_adapter.FrameWriter, "write", write)
+    outcome: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            blurkit.anonymize_file(clip, tmp_path / "out.mp4")
+        except BaseException as exc:
+            outcome.append(exc)
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(60)
+    assert not worker.is_alive(), "the pipeline hung after its encoder died"
+    assert isinstance(outcome[0], MediaError) and "encoding failed" in str(outcome[0])
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_detection_failure_leaves_no_file(clip, tmp_path, monkeypatch):
     real = video_module.detect_faces
     calls = []

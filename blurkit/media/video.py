@@ -132,9 +132,11 @@ class _Worker(threading.Thread):
 _END = object()
 
 
-def _put(q: queue.Queue, item: object, stop: threading.Event) -> bool:
-    """Put unless ``stop`` is set first; False when stopped."""
+def _put(q: queue.Queue, item: object, stop: threading.Event, worker: _Worker | None = None) -> bool:
+    """Put unless ``stop`` is set or ``worker`` (the consumer) failed first; False when stopped."""
     while not stop.is_set():
+        if worker is not None and worker.error is not None:
+            raise worker.error
         try:
             q.put(item, timeout=0.1)
             return True
@@ -188,13 +190,11 @@ class _Encoder:
             self.writer.write(*item)  # type: ignore[misc]
 
     def put(self, pixels: np.ndarray, pts_ns: int, duration_ns: int) -> None:
-        if self._worker.error:
-            raise self._worker.error
-        _put(self._queue, (pixels, pts_ns, duration_ns), self._stop)
+        _put(self._queue, (pixels, pts_ns, duration_ns), self._stop, self._worker)
 
     def finish(self) -> None:
         """Wait until every frame is written and ffmpeg has closed the file cleanly."""
-        _put(self._queue, _END, self._stop)
+        _put(self._queue, _END, self._stop, self._worker)
         self._worker.join()
         if self._worker.error:
             raise self._worker.error
