@@ -9,10 +9,11 @@ from blurkit.media import PHOTO_SUFFIXES, VIDEO_SUFFIXES
 from blurkit.media.video import VideoInfo, probe_video, read_video_frame
 from blurkit.obscure import mask_regions, obscure
 from blurkit.regions import Region
-from blurkit.settings import MODES, Settings
+from blurkit.settings import MODES, NOT_REMOVED, Settings
 
 __all__ = [
     "MODES",
+    "NOT_REMOVED",
     "PHOTO_SUFFIXES",
     "VIDEO_SUFFIXES",
     "BlurkitError",

@@ -13,8 +13,8 @@ from blurkit import __version__
 from blurkit.api import FileResult, Progress
 from blurkit.batch import Job, plan, run
 from blurkit.media import kind_of
-from blurkit.report import NOT_REMOVED, write_report
-from blurkit.settings import AUDIO, DETECTORS, FAST_VIDEO, MODES, PRESETS, SHAPES, Settings
+from blurkit.report import write_report
+from blurkit.settings import AUDIO, DETECTORS, FAST_VIDEO, MODES, NOT_REMOVED, PRESETS, SHAPES, Settings
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 

@@ -9,12 +9,7 @@ from pathlib import Path
 from blurkit import __version__
 from blurkit.api import FileResult
 from blurkit.atomic import write_atomically
-from blurkit.settings import Settings
-
-NOT_REMOVED = (
-    "tattoos, clothing, hair, gait and body shape; voices and speech in video; "
-    "signs, banners, name tags and vehicle plates; reflections; faces the detector missed"
-)
+from blurkit.settings import NOT_REMOVED, Settings
 
 
 def build_report(results: Sequence[FileResult], settings: Settings) -> dict:

@@ -20,6 +20,12 @@ MODES: dict[str, str] = {
     ),
 }
 
+# What blurkit never removes: every front end says so plainly.
+NOT_REMOVED = (
+    "tattoos, clothing, hair, gait and body shape; voices and speech in video; "
+    "signs, banners, name tags and vehicle plates; reflections; faces the detector missed"
+)
+
 SHAPES = ("ellipse", "box")
 DETECTORS = ("centerface", "mediapipe", "both")
 # x264 speed presets, fastest first; slower ones compress better.

@@ -39,7 +39,6 @@ from PySide6.QtWidgets import (
 )
 
 import blurkit
-from blurkit.report import NOT_REMOVED
 from gui import texts
 from gui.background import NORMAL, URGENT, Engine, Task
 from gui.canvas import Canvas, Outline
@@ -160,7 +159,7 @@ class MainWindow(QMainWindow):
         self.range_box.end_here.clicked.connect(lambda: self._range_here(start=False))
         self.range_box.hide()
         not_removed = QGroupBox("Never removed")
-        QVBoxLayout(not_removed).addWidget(wrapped(NOT_REMOVED.capitalize() + ".", muted=True))
+        QVBoxLayout(not_removed).addWidget(wrapped(blurkit.NOT_REMOVED.capitalize() + ".", muted=True))
         side = QScrollArea()
         side.setWidgetResizable(True)
         side.setWidget(side_column(self.settings_panel, self.range_box, Legend(), not_removed))

@@ -5,7 +5,6 @@ from __future__ import annotations
 from html import escape
 
 import blurkit
-from blurkit.report import NOT_REMOVED
 
 METADATA_REMOVED = (
     "GPS location, date and time, camera and phone details, embedded thumbnails, XMP/IPTC and colour profiles; "
@@ -18,7 +17,7 @@ identify the people in them. Everything runs on this computer: nothing is upload
 originals are never changed.</p>
 <p><b>It removes</b> every face it finds and every region you draw, and all metadata of the
 saved files ({METADATA_REMOVED}).</p>
-<p><b>It does not remove</b> {escape(NOT_REMOVED)}.</p>
+<p><b>It does not remove</b> {escape(blurkit.NOT_REMOVED)}.</p>
 <p>Check every file before you publish: zoom in on crowds, and draw over anything the detector
 missed.</p>"""
 
@@ -108,5 +107,7 @@ def export_summary(
     if cancelled:
         parts.append(f"<p>Cancelled, nothing written for: {escape(', '.join(cancelled))}.</p>")
     if saved:
-        parts.append(f"<p><b>Not removed:</b> {escape(NOT_REMOVED)}. Check the saved files before you publish.</p>")
+        parts.append(
+            f"<p><b>Not removed:</b> {escape(blurkit.NOT_REMOVED)}. Check the saved files before you publish.</p>"
+        )
     return "".join(parts)
