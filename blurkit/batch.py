@@ -15,6 +15,7 @@ from blurkit.api import FileResult, Progress, anonymize_file, failed
 from blurkit.atomic import PARTIAL_MARK
 from blurkit.errors import Cancelled, MediaError
 from blurkit.media import kind_of
+from blurkit.regions import Region
 from blurkit.settings import Settings
 
 
@@ -83,10 +84,17 @@ def _walk(folder: Path, skip: Path) -> list[Path]:
 
 
 def _run_one(
-    job: Job, settings: Settings, overwrite: bool, dry_run: bool, progress: Progress | None = None
+    job: Job,
+    settings: Settings,
+    overwrite: bool,
+    dry_run: bool,
+    extra: Sequence[Region] = (),
+    progress: Progress | None = None,
 ) -> FileResult:
     try:
-        return anonymize_file(job.src, job.dst, settings, overwrite=overwrite, dry_run=dry_run, progress=progress)
+        return anonymize_file(
+            job.src, job.dst, settings, extra_regions=extra, overwrite=overwrite, dry_run=dry_run, progress=progress
+        )
     except Exception as exc:
         return failed(job.src, job.dst, exc)
 
@@ -113,11 +121,11 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def _run_queued(job: Job, settings: Settings, overwrite: bool, dry_run: bool) -> FileResult:
+def _run_queued(job: Job, settings: Settings, overwrite: bool, dry_run: bool, extra: Sequence[Region]) -> FileResult:
     """A job in a worker, unless the batch was interrupted while it waited in the queue."""
     if _interrupted or (_stop is not None and _stop.is_set()):
         return failed(job.src, job.dst, Cancelled("interrupted before it started"))
-    return _run_one(job, settings, overwrite, dry_run)
+    return _run_one(job, settings, overwrite, dry_run, extra)
 
 
 def run(
@@ -129,20 +137,22 @@ def run(
     dry_run: bool = False,
     on_result: Callable[[FileResult], None] = lambda r: None,
     on_progress: Callable[[Job], Progress | None] = lambda job: None,
+    extra_regions: Sequence[Region] = (),
 ) -> list[FileResult]:
     """Run every job; a failure becomes a 'failed' result and the batch goes on.
-    ``on_progress`` may give a per-file progress callback (videos; one worker only)."""
+    ``on_progress`` may give a per-file progress callback (videos; one worker only).
+    ``extra_regions`` (manual ones) are obscured in every file besides what is detected."""
     results: list[FileResult] = []
     if workers <= 1 or len(jobs) <= 1:
         for job in jobs:
-            results.append(_run_one(job, settings, overwrite, dry_run, on_progress(job)))
+            results.append(_run_one(job, settings, overwrite, dry_run, extra_regions, on_progress(job)))
             on_result(results[-1])
         return results
     threads = max(1, (os.cpu_count() or 1) // workers)
     ctx = multiprocessing.get_context("spawn")
     stop = ctx.Event()
     with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(threads, stop)) as pool:
-        futures = {pool.submit(_run_queued, job, settings, overwrite, dry_run): job for job in jobs}
+        futures = {pool.submit(_run_queued, job, settings, overwrite, dry_run, extra_regions): job for job in jobs}
         try:
             for future in as_completed(futures):
                 try:

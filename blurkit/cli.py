@@ -13,6 +13,7 @@ from blurkit import __version__
 from blurkit.api import FileResult, Progress
 from blurkit.batch import Job, plan, run
 from blurkit.media import kind_of
+from blurkit.regions import Region
 from blurkit.report import write_report
 from blurkit.settings import AUDIO, DETECTORS, FAST_VIDEO, MODES, NOT_REMOVED, PRESETS, SHAPES, Settings
 
@@ -62,6 +63,19 @@ def _scales(text: str) -> tuple[float, ...]:
         raise argparse.ArgumentTypeError("use comma-separated numbers like 1,1.6") from None
 
 
+def _region(text: str) -> Region:
+    """X,Y,W,H in pixels of the upright picture, optionally @FIRST-LAST (video frames, from 0)."""
+    box, _, frames = text.partition("@")
+    try:
+        x, y, w, h = (float(v) for v in box.split(","))
+        span = tuple(int(v) for v in frames.split("-")) if frames else None
+    except ValueError:
+        raise argparse.ArgumentTypeError("use X,Y,W,H or X,Y,W,H@FIRST-LAST, e.g. 40,600,360,100@100-250") from None
+    if w <= 0 or h <= 0 or (span is not None and (len(span) != 2 or not 0 <= span[0] <= span[1])):
+        raise argparse.ArgumentTypeError("width and height must be positive and FIRST-LAST an increasing range")
+    return Region(x, y, x + w, y + h, shape="box", source="manual", frames=span)  # type: ignore[arg-type]
+
+
 def build_parser() -> argparse.ArgumentParser:
     d = Settings()
     p = argparse.ArgumentParser(
@@ -85,6 +99,15 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--shape", choices=SHAPES, default=d.shape, help=f"mask shape (default {d.shape})")
     g.add_argument(
         "--color", type=_color, default=d.color, metavar="RRGGBB", help="colour for --mode fill (default 000000)"
+    )
+    g.add_argument(
+        "--region",
+        type=_region,
+        action="append",
+        default=[],
+        metavar="X,Y,W,H[@A-B]",
+        help="also cover this box in every input (a sign, a tattoo, a face the detector misses); "
+        "@A-B limits it to video frames A to B; repeat for more",
     )
     g = p.add_argument_group("detection")
     g.add_argument(
@@ -204,6 +227,7 @@ def main(argv: list[str] | None = None) -> int:
             dry_run=args.dry_run,
             on_result=on_result_closing,
             on_progress=on_progress,
+            extra_regions=args.region,
         )
     except KeyboardInterrupt:
         bar.close()
