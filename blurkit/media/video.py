@@ -47,6 +47,8 @@ __all__ = ["FrameRegions", "VideoInfo", "anonymize_video", "probe_video", "read_
 HOLD_SECONDS = 1.0
 # Look-ahead beyond the detection cadence: how long before its first detection a face is covered.
 LEAD_SECONDS = 0.4
+# Upscaling beyond this adds a pass at the video's own size.
+UPSCALE_ALONE = 1.2
 # How far (in pixels of the detector's input) a detected box may sit off the face; tracked boxes get this margin.
 JITTER_PX = 3.0
 # Frames queued between decoder, pipeline and encoder: enough to keep each busy while another works.
@@ -108,10 +110,11 @@ class FrameRegions(Sequence[list[Region]]):
 
 
 def _detection_settings(settings: Settings, info: VideoInfo) -> Settings:
-    """One detection pass at about ``detect_megapixels``: small videos are upscaled (to find
-    small faces), large ones shrunk, so a frame costs about the same whatever its size."""
-    scale = (settings.detect_megapixels * 1e6 / (info.width * info.height)) ** 0.5
-    return settings.with_(scales=(round(min(2.0, max(0.25, scale)), 3),))
+    """Detection at about ``detect_megapixels``: large videos are shrunk, small ones upscaled (to find
+    small faces) with a pass at their own size too (an upscaled blurry face can score lower than the
+    original: a 47 px face on a dark 360p stage did)."""
+    scale = round(min(2.0, max(0.25, (settings.detect_megapixels * 1e6 / (info.width * info.height)) ** 0.5)), 3)
+    return settings.with_(scales=(1.0, scale) if scale > UPSCALE_ALONE else (scale,))
 
 
 class _Worker(threading.Thread):
@@ -219,7 +222,7 @@ def anonymize_video(
     every = settings.detect_every
     lead = every + round(LEAD_SECONDS * info.fps)
     detect = _detection_settings(settings, info)
-    pad = JITTER_PX / detect.scales[0]
+    pad = JITTER_PX / max(detect.scales)
     tracker = Tracker(hold=max(every, round(HOLD_SECONDS * info.fps)), lead=lead, pad=pad, brief=every)
     run = _Run(settings, detect, tracker, extra_regions, info.frames, progress)
     stop = threading.Event()
@@ -246,7 +249,7 @@ def anonymize_video(
         "fps": round(info.fps, 3),
         "duration": round(info.duration, 3),
         "audio": "none" if not info.has_audio else "kept" if opts.audio else "dropped",
-        "detection": {"every": every, "scale": run.detect.scales[0]},
+        "detection": {"every": every, "scales": list(run.detect.scales)},
     }
     return result
 
