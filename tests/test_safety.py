@@ -274,11 +274,11 @@ def test_names_near_the_length_limit_are_written(photos: Path, tmp_path: Path) -
     assert decodes(tmp_path / "out" / long_name)
 
 
-def crash_on_doomed(job: Job, settings, overwrite: bool, dry_run: bool):
+def crash_on_doomed(job: Job, *rest):
     """Runs in a worker process: dies like an out-of-memory kill on one file."""
     if job.src.name.startswith("doomed"):
         os._exit(9)
-    return blurkit.batch._run_queued(job, settings, overwrite, dry_run)
+    return blurkit.batch._run_queued(job, *rest)
 
 
 def test_a_dead_worker_fails_its_file_not_the_batch(monkeypatch, photos: Path, tmp_path: Path, capsys) -> None:
