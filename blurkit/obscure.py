@@ -87,8 +87,27 @@ def _noise(rng: np.random.Generator, h: int, w: int, cells: int, strength: float
     return noise + rng.normal(0, strength / 3, (h, w, 1)).astype(np.float32)
 
 
+# Blotches of +-BLOTCH levels, a few across the face: enough that a covered face visibly changes
+# even where its surroundings share its colour (a dark stage), so viewers and checks see it obscured.
+BLOTCH = 32.0
+BLOTCH_CELLS = 7
+
+
+def _blotches(rng: np.random.Generator, base: np.ndarray) -> np.ndarray:
+    """Signed brightness blotches on ``base``, each flipped where it would clip, so the
+    patch stands out from the original whether that is black, white or in between."""
+    h, w = base.shape[:2]
+    signs = rng.choice([-1.0, 1.0], (BLOTCH_CELLS, BLOTCH_CELLS, 1)).astype(np.float32)
+    # steep edges between blotches: few pixels sit near zero, where nothing would show
+    field = cv2.resize(signs, (w, h), interpolation=cv2.INTER_LINEAR)
+    offset = np.clip(3 * field, -1, 1)[:, :, None] * BLOTCH
+    grey = base.mean(axis=2, keepdims=True)
+    offset = np.where((grey + offset < 0) | (grey + offset > 255), -offset, offset)
+    return offset + rng.normal(0, 4.0, (h, w, 1)).astype(np.float32)
+
+
 def _erase_fill(src: np.ndarray, outside: np.ndarray, r: Region) -> np.ndarray:
-    """Smooth continuation of the surroundings into the hole, from outside pixels only."""
+    """Smooth continuation of the surroundings into the hole plus blotches, from outside pixels only."""
     h, w = outside.shape
     f = min(1.0, FILL_SIDE / max(h, w))
     sw, sh = max(2, round(w * f)), max(2, round(h * f))
@@ -102,8 +121,9 @@ def _erase_fill(src: np.ndarray, outside: np.ndarray, r: Region) -> np.ndarray:
     fallback = known.reshape(-1, 3).sum(0) / max(weight.sum(), 1) if weight.any() else np.full(3, 128, np.float32)
     small = np.where(den > 1e-4, num / np.maximum(den, 1e-4), fallback)
     fill = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
-    fill += _noise(_rng(r), h, w, 6, 10.0)
-    return cv2.GaussianBlur(fill, (0, 0), max(1.0, 0.03 * max(h, w)))
+    rng = _rng(r)
+    fill += _noise(rng, h, w, 6, 6.0) + _blotches(rng, fill)
+    return cv2.GaussianBlur(fill, (0, 0), max(0.7, 0.015 * max(h, w)))
 
 
 def _cells_fill(src: np.ndarray, r: Region, cells: int, smooth: bool) -> np.ndarray:
