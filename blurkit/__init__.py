@@ -6,7 +6,7 @@ from blurkit.api import FileResult, anonymize_file, anonymize_image, load_photo,
 from blurkit.detect import detect_faces
 from blurkit.errors import BlurkitError, Cancelled, DetectionError, MediaError, OutputExistsError
 from blurkit.media import PHOTO_SUFFIXES, VIDEO_SUFFIXES
-from blurkit.media.video import VideoInfo, probe_video, read_video_frame
+from blurkit.media.video import VideoInfo, probe_video, read_video_frame, video_detection_settings
 from blurkit.obscure import mask_regions, obscure
 from blurkit.regions import Region
 from blurkit.settings import MODES, NOT_REMOVED, Settings
@@ -34,4 +34,5 @@ __all__ = [
     "obscure",
     "probe_video",
     "read_video_frame",
+    "video_detection_settings",
 ]

@@ -445,7 +445,8 @@ class MainWindow(QMainWindow):
             return
         wanted = (doc.path, index)
         detect = index not in doc.frame_regions
-        settings = self.settings()
+        # the scales the export will detect at for this video, so the preview shows what will be covered
+        settings = blurkit.video_detection_settings(self.settings(), doc.video)
 
         def work(task: Task) -> tuple[np.ndarray, list[blurkit.Region] | None]:
             if self._frame_wanted != wanted:

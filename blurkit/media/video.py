@@ -41,7 +41,14 @@ from blurkit.regions import Region
 from blurkit.settings import Settings
 from blurkit.track import Tracker
 
-__all__ = ["FrameRegions", "VideoInfo", "anonymize_video", "probe_video", "read_video_frame"]
+__all__ = [
+    "FrameRegions",
+    "VideoInfo",
+    "anonymize_video",
+    "probe_video",
+    "read_video_frame",
+    "video_detection_settings",
+]
 
 # A face stays covered this long after its last detection (detector misses, turned heads).
 HOLD_SECONDS = 1.0
@@ -109,10 +116,11 @@ class FrameRegions(Sequence[list[Region]]):
         )
 
 
-def _detection_settings(settings: Settings, info: VideoInfo) -> Settings:
+def video_detection_settings(settings: Settings, info: VideoInfo) -> Settings:
     """Detection at about ``detect_megapixels``: large videos are shrunk, small ones upscaled (to find
     small faces) with a pass at their own size too (an upscaled blurry face can score lower than the
-    original: a 47 px face on a dark 360p stage did)."""
+    original: a 47 px face on a dark 360p stage did). Front ends previewing a frame use this too, so
+    what they show is what the export will detect."""
     scale = round(min(2.0, max(0.25, (settings.detect_megapixels * 1e6 / (info.width * info.height)) ** 0.5)), 3)
     return settings.with_(scales=(1.0, scale) if scale > UPSCALE_ALONE else (scale,))
 
@@ -221,7 +229,7 @@ def anonymize_video(
     opts = EncodeOptions(container_of(dst), settings.crf, settings.preset, settings.audio == "keep")
     every = settings.detect_every
     lead = every + round(LEAD_SECONDS * info.fps)
-    detect = _detection_settings(settings, info)
+    detect = video_detection_settings(settings, info)
     pad = JITTER_PX / max(detect.scales)
     tracker = Tracker(hold=max(every, round(HOLD_SECONDS * info.fps)), lead=lead, pad=pad, brief=every)
     run = _Run(settings, detect, tracker, extra_regions, info.frames, progress)
