@@ -6,8 +6,6 @@ image for it. Useful beside CenterFace on large, tilted or partly hidden faces.
 
 from __future__ import annotations
 
-import atexit
-
 import numpy as np
 
 from blurkit.detect.models import model_path
@@ -29,8 +27,6 @@ class BlazeFace:
             min_detection_confidence=threshold,
         )
         self._detector = vision.FaceDetector.create_from_options(options)
-        # close while the interpreter is whole; mediapipe's own __del__ fails at shutdown
-        atexit.register(self._detector.close)
 
     def detect(self, image: np.ndarray) -> list[Region]:
         frame = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=np.ascontiguousarray(image))
