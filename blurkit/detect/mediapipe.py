@@ -6,6 +6,8 @@ image for it. Useful beside CenterFace on large, tilted or partly hidden faces.
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
 from blurkit.detect.models import model_path
@@ -27,6 +29,10 @@ class BlazeFace:
             min_detection_confidence=threshold,
         )
         self._detector = vision.FaceDetector.create_from_options(options)
+        # Close before mediapipe's dispatcher threads stop: left to interpreter shutdown, its own
+        # __del__ prints a traceback. threading's exit hooks run newest first, before those threads end
+        # (the hook concurrent.futures uses; plain atexit runs too late).
+        threading._register_atexit(self._detector.close)  # type: ignore[attr-defined]
 
     def detect(self, image: np.ndarray) -> list[Region]:
         frame = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=np.ascontiguousarray(image))
