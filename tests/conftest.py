@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,3 +27,11 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip("../shared/data is not present")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session", autouse=True)
+def close_detectors() -> Iterator[None]:
+    """Close mediapipe's detectors before pytest's summary, so its native logs come before it."""
+    yield
+    if "blurkit.detect.mediapipe" in sys.modules:
+        sys.modules["blurkit.detect.mediapipe"].close_all()

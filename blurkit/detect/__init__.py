@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from functools import lru_cache
 
 import numpy as np
@@ -24,7 +23,6 @@ def backends_for(detector: str, threshold: float) -> tuple[Backend, ...]:
 
         chosen.append(CenterFace(threshold))
     if detector in ("mediapipe", "both"):
-        os.environ.setdefault("GLOG_minloglevel", "2")
         from blurkit.detect.mediapipe import BlazeFace
 
         chosen.append(BlazeFace(max(threshold, 0.3)))
