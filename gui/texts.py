@@ -37,7 +37,7 @@ HINT_VIDEO = (
 HINT_LOADING = "Finding faces…"
 
 LEGEND = [
-    ("covered", "Detected face: will be covered. Click to leave it visible."),
+    ("covered", "Detected face: will be covered. In photos, click to leave it visible."),
     ("visible", "Left visible (turned off). Click to cover it again."),
     ("drawn", "Drawn by you: covered exactly as drawn. Drag to move, drag a corner to resize, Del removes it."),
 ]
