@@ -1,9 +1,15 @@
-"""Media formats behind small adapters: photos here, video in ``media.video``."""
+"""Media formats behind small adapters: photos in ``media.image``, video through ``media.ffmpeg``.
+
+The suffixes blurkit accepts are the ones its adapters can write back, so the two cannot drift.
+"""
 
 from pathlib import Path
 
-PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".bmp", ".heic", ".heif"}
-VIDEO_SUFFIXES = {".mp4", ".mov", ".m4v", ".mkv", ".webm", ".avi"}
+from blurkit.media.ffmpeg import CONTAINERS
+from blurkit.media.image import FORMATS
+
+PHOTO_SUFFIXES = frozenset(FORMATS)
+VIDEO_SUFFIXES = frozenset(CONTAINERS)
 
 
 def kind_of(path: Path) -> str | None:
