@@ -25,11 +25,17 @@ class Job:
     dst: Path
 
 
+def output_is_a_file(inputs: Sequence[str | Path], output: str | Path) -> bool:
+    """One input file and an OUTPUT that names a photo or video (not a folder): write just that file."""
+    output = Path(output)
+    return len(inputs) == 1 and Path(inputs[0]).is_file() and bool(kind_of(output)) and not output.is_dir()
+
+
 def plan(inputs: Sequence[str | Path], output: str | Path) -> tuple[list[Job], list[FileResult]]:
     """Jobs for files and folders (walked recursively, tree mirrored under ``output``),
     and failures for inputs that cannot be planned. One file in: ``output`` may name a file."""
     inputs, output = [Path(p) for p in inputs], Path(output)
-    if len(inputs) == 1 and inputs[0].is_file() and kind_of(output) and not output.is_dir():
+    if output_is_a_file(inputs, output):
         return [Job(inputs[0], output)], []
     jobs: list[Job] = []
     problems: list[FileResult] = []

@@ -11,7 +11,7 @@ from tqdm import tqdm
 
 from blurkit import __version__
 from blurkit.api import FileResult, Progress
-from blurkit.batch import Job, plan, run
+from blurkit.batch import Job, output_is_a_file, plan, run
 from blurkit.media import kind_of
 from blurkit.regions import Region
 from blurkit.report import write_report
@@ -180,8 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.report and kind_of(args.report):
         parser.error(f"--report {args.report} names a photo or video; give a .json file")
     output = Path(args.output)
-    one_file = len(args.inputs) == 1 and Path(args.inputs[0]).is_file() and kind_of(output)
-    if output.exists() and not output.is_dir() and not one_file:
+    if output.exists() and not output.is_dir() and not output_is_a_file(args.inputs, output):
         parser.error(f"{output} is a file; OUTPUT must be a folder (or, with one input file, a photo or video file)")
     signal.signal(signal.SIGTERM, _sigterm)
 
@@ -193,13 +192,15 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_FAILED
     bar = tqdm(total=len(jobs), unit="file", disable=args.quiet or len(jobs) < 2, file=sys.stderr)
 
+    frames: list[tqdm] = []
+
     def on_result(r: FileResult) -> None:
+        while frames:
+            frames.pop().close()
         if r.status == "failed":
             bar.clear()
             _say_failed(r)
         bar.update(1)
-
-    frames: list[tqdm] = []
 
     def on_progress(job: Job) -> Progress | None:
         """A frame bar (with fps and ETA) for each video, closed by ``on_result``."""
@@ -213,11 +214,6 @@ def main(argv: list[str] | None = None) -> int:
 
         return update
 
-    def on_result_closing(r: FileResult) -> None:
-        while frames:
-            frames.pop().close()
-        on_result(r)
-
     try:
         results += run(
             jobs,
@@ -225,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
             workers=args.jobs,
             overwrite=args.overwrite,
             dry_run=args.dry_run,
-            on_result=on_result_closing,
+            on_result=on_result,
             on_progress=on_progress,
             extra_regions=args.region,
         )
