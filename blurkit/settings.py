@@ -60,12 +60,10 @@ class Settings:
     detect_megapixels: float = 2.1
 
     def __post_init__(self) -> None:
-        if self.mode not in MODES:
-            raise ValueError(f"unknown mode {self.mode!r}; choose one of {', '.join(MODES)}")
-        if self.shape not in SHAPES:
-            raise ValueError(f"unknown shape {self.shape!r}; choose one of {', '.join(SHAPES)}")
-        if self.detector not in DETECTORS:
-            raise ValueError(f"unknown detector {self.detector!r}; choose one of {', '.join(DETECTORS)}")
+        choices = {"mode": MODES, "shape": SHAPES, "detector": DETECTORS, "preset": PRESETS, "audio": AUDIO}
+        for name, allowed in choices.items():
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"unknown {name} {getattr(self, name)!r}; choose one of {', '.join(allowed)}")
         if not 0.5 <= self.mask_scale <= 4:
             raise ValueError("mask scale must be between 0.5 and 4")
         if not 0.01 <= self.threshold <= 0.99:
@@ -74,10 +72,6 @@ class Settings:
             raise ValueError("detection scales must be between 0.25 and 4")
         if not 0 <= self.crf <= 51:
             raise ValueError("crf must be between 0 and 51")
-        if self.preset not in PRESETS:
-            raise ValueError(f"unknown preset {self.preset!r}; choose one of {', '.join(PRESETS)}")
-        if self.audio not in AUDIO:
-            raise ValueError(f"audio must be one of {', '.join(AUDIO)}")
         if not 1 <= self.detect_every <= 30:
             raise ValueError("detect every must be between 1 and 30 frames")
         if not 0.1 <= self.detect_megapixels <= 16:
