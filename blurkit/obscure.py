@@ -3,14 +3,16 @@
 The hard mask (where ``mask_of`` is true) is replaced outright; the soft edge
 lies *outside* it, blending replacement into untouched surroundings. In the
 default ``erase`` mode the replacement is computed only from pixels outside
-every mask plus noise seeded by geometry, so the output does not depend on a
+every mask plus noise from a per-process secret, so the output does not depend on a
 single pixel inside a mask: tests change those pixels and compare.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from functools import lru_cache
 
 import cv2
 import numpy as np
@@ -18,8 +20,10 @@ import numpy as np
 from blurkit.regions import Region
 from blurkit.settings import Settings
 
-# Work size for the smooth fill; anything finer would only cost time.
+# Work sizes of the erase fill: its texture, and the colours carried in from around the face (smooth
+# anyway); anything finer would only cost time.
 FILL_SIDE = 48
+COLOUR_SIDE = 16
 
 
 def mask_regions(
@@ -75,67 +79,131 @@ def mask_of(shape: tuple[int, ...], masks: list[Region]) -> np.ndarray:
     return inside
 
 
+# A secret drawn once per process: every mode's noise comes from it, so nothing an attacker can read off
+# the output (a mask's coordinates, a track number) lets them regenerate the noise and subtract it.
+_SECRET = int.from_bytes(os.urandom(16), "big")
+# Textures of the tracks seen lately: a track keeps its pattern from frame to frame (no flicker).
+TEXTURES_KEPT = 512
+
+
 def _rng(r: Region) -> np.random.Generator:
-    return np.random.default_rng([abs(int(v)) for v in (r.x0, r.y0, r.x1, r.y1)])
+    """Noise of a video track is the track's own; a photo region's is its geometry's (both keyed by the secret)."""
+    key = [r.track_id, 1] if r.track_id is not None else [abs(int(v)) for v in (r.x0, r.y0, r.x1, r.y1)]
+    return np.random.default_rng([_SECRET, *key])
 
 
-def _noise(rng: np.random.Generator, h: int, w: int, cells: int, strength: float) -> np.ndarray:
-    """Blotchy noise (coarse cells, smoothly upscaled) plus fine grain, float32 HxWx3;
-    mostly brightness, a little colour, so the patch reads as texture, not confetti."""
-    coarse = rng.normal(0, strength, (cells, cells, 1)) + rng.normal(0, strength / 4, (cells, cells, 3))
-    noise = cv2.resize(coarse.astype(np.float32), (w, h), interpolation=cv2.INTER_CUBIC)
-    return noise + rng.normal(0, strength / 3, (h, w, 1)).astype(np.float32)
+@dataclass(frozen=True)
+class _Texture:
+    noise: np.ndarray  # TEXTURE x TEXTURE x 3, levels
+    blotches: np.ndarray  # TEXTURE x TEXTURE, -1..1
 
 
+# Noise and blotches are made at this size and stretched over the mask: the look is a few soft
+# blotches and a mottle whatever the face's size, and stretching costs less than drawing at full size.
+TEXTURE = 48
 # Blotches of +-BLOTCH levels, a few across the face: enough that a covered face visibly changes
 # even where its surroundings share its colour (a dark stage), so viewers and checks see it obscured.
 BLOTCH = 32.0
 BLOTCH_CELLS = 7
 
 
-def _blotches(rng: np.random.Generator, base: np.ndarray) -> np.ndarray:
-    """Signed brightness blotches on ``base``, each flipped where it would clip, so the
-    patch stands out from the original whether that is black, white or in between."""
-    h, w = base.shape[:2]
-    signs = rng.choice([-1.0, 1.0], (BLOTCH_CELLS, BLOTCH_CELLS, 1)).astype(np.float32)
-    # steep edges between blotches: few pixels sit near zero, where nothing would show
-    field = cv2.resize(signs, (w, h), interpolation=cv2.INTER_LINEAR)
-    offset = np.clip(3 * field, -1, 1)[:, :, None] * BLOTCH
-    grey = base.mean(axis=2, keepdims=True)
-    offset = np.where((grey + offset < 0) | (grey + offset > 255), -offset, offset)
-    return offset + rng.normal(0, 4.0, (h, w, 1)).astype(np.float32)
+def _make_texture(rng: np.random.Generator) -> _Texture:
+    """Mostly brightness, a little colour, so the patch reads as texture, not confetti; steep edges
+    between blotches, so few pixels sit near zero, where nothing would show."""
+    t = TEXTURE
+    coarse = rng.normal(0, 6.0, (6, 6, 1)) + rng.normal(0, 1.5, (6, 6, 3))
+    noise = cv2.resize(coarse.astype(np.float32), (t, t), interpolation=cv2.INTER_CUBIC)
+    noise += rng.normal(0, 3.0, (t, t, 1)).astype(np.float32)
+    signs = rng.choice([-1.0, 1.0], (BLOTCH_CELLS, BLOTCH_CELLS)).astype(np.float32)
+    blotches = np.clip(3 * cv2.resize(signs, (t, t), interpolation=cv2.INTER_LINEAR), -1, 1)
+    return _Texture(noise, blotches)
+
+
+@lru_cache(maxsize=TEXTURES_KEPT)
+def _track_texture(track_id: int) -> _Texture:
+    return _make_texture(np.random.default_rng([_SECRET, track_id, 1]))
+
+
+def _texture(r: Region) -> _Texture:
+    return _track_texture(r.track_id) if r.track_id is not None else _make_texture(_rng(r))
 
 
 def _erase_fill(src: np.ndarray, outside: np.ndarray, r: Region) -> np.ndarray:
-    """Smooth continuation of the surroundings into the hole plus blotches, from outside pixels only."""
+    """Smooth continuation of the surroundings into the hole plus the region's texture, from
+    outside pixels only; everything at FILL_SIDE and stretched once to the window."""
     h, w = outside.shape
     f = min(1.0, FILL_SIDE / max(h, w))
     sw, sh = max(2, round(w * f)), max(2, round(h * f))
-    weight = outside.astype(np.float32)
-    known = src.astype(np.float32) * weight[:, :, None]
-    small_k = cv2.resize(known, (sw, sh), interpolation=cv2.INTER_AREA)
-    small_w = cv2.resize(weight, (sw, sh), interpolation=cv2.INTER_AREA)
-    sigma = 0.35 * max(sw, sh)
-    num = cv2.GaussianBlur(small_k, (0, 0), sigma, borderType=cv2.BORDER_REPLICATE)
+    # the surroundings' colours, averaged at COLOUR_SIDE in uint8 (the wide blur spreads each cell's
+    # rounding over the whole patch) and carried smoothly into the hole
+    c = min(1.0, COLOUR_SIDE / max(h, w))
+    cw, ch = max(2, round(w * c)), max(2, round(h * c))
+    weight = outside.view(np.uint8) * np.uint8(255)
+    small_k = cv2.resize(cv2.bitwise_and(src, src, mask=weight), (cw, ch), interpolation=cv2.INTER_AREA)
+    small_w = cv2.resize(weight, (cw, ch), interpolation=cv2.INTER_AREA).astype(np.float32) / 255
+    sigma = 0.35 * max(cw, ch)
+    num = cv2.GaussianBlur(small_k.astype(np.float32), (0, 0), sigma, borderType=cv2.BORDER_REPLICATE)
     den = cv2.GaussianBlur(small_w, (0, 0), sigma, borderType=cv2.BORDER_REPLICATE)[:, :, None]
-    fallback = known.reshape(-1, 3).sum(0) / max(weight.sum(), 1) if weight.any() else np.full(3, 128, np.float32)
-    small = np.where(den > 1e-4, num / np.maximum(den, 1e-4), fallback)
-    fill = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
-    rng = _rng(r)
-    fill += _noise(rng, h, w, 6, 6.0) + _blotches(rng, fill)
-    return cv2.GaussianBlur(fill, (0, 0), max(0.7, 0.015 * max(h, w)))
+    fallback = small_k.reshape(-1, 3).sum(0) / max(small_w.sum(), 1e-6) if outside.any() else np.full(3, 128.0)
+    colours = np.where(den > 1e-4, num / np.maximum(den, 1e-4), fallback.astype(np.float32))
+    small = cv2.resize(colours, (sw, sh), interpolation=cv2.INTER_LINEAR)
+    texture = _texture(r)
+    noise = cv2.resize(texture.noise, (sw, sh), interpolation=cv2.INTER_LINEAR)
+    offset = cv2.resize(texture.blotches, (sw, sh), interpolation=cv2.INTER_LINEAR)[:, :, None] * BLOTCH
+    grey = small.mean(axis=2, keepdims=True)
+    # each blotch flips where it would clip, so the patch stands out from black, white or anything between
+    offset = np.where((grey + offset < 0) | (grey + offset > 255), -offset, offset)
+    small = cv2.GaussianBlur(small + noise + offset, (0, 0), 0.6)
+    return cv2.resize(_to_uint8(small), (w, h), interpolation=cv2.INTER_LINEAR)
 
 
 def _cells_fill(src: np.ndarray, r: Region, cells: int, smooth: bool) -> np.ndarray:
-    """Average colours of a few cells across the face, with noise on top."""
+    """Average colours of a few cells across the face, with noise on top (uint8)."""
     h, w = src.shape[:2]
     n = max(1, min(cells, w, h))
     small = cv2.resize(src, (n, n), interpolation=cv2.INTER_AREA).astype(np.float32)
     small += _rng(r).normal(0, 6.0, small.shape).astype(np.float32)
-    if smooth:
-        fill = cv2.resize(small, (w, h), interpolation=cv2.INTER_CUBIC)
-        return cv2.GaussianBlur(fill, (0, 0), max(1.0, 0.08 * max(w, h)))
-    return cv2.resize(small, (w, h), interpolation=cv2.INTER_NEAREST)
+    if not smooth:
+        return cv2.resize(_to_uint8(small), (w, h), interpolation=cv2.INTER_NEAREST)
+    f = min(1.0, FILL_SIDE / max(h, w))
+    sw, sh = max(2, round(w * f)), max(2, round(h * f))
+    fill = cv2.GaussianBlur(cv2.resize(small, (sw, sh), interpolation=cv2.INTER_CUBIC), (0, 0), 0.08 * max(sw, sh))
+    return cv2.resize(_to_uint8(fill), (w, h), interpolation=cv2.INTER_LINEAR)
+
+
+def _to_uint8(pixels: np.ndarray) -> np.ndarray:
+    return np.clip(pixels + 0.5, 0, 255).astype(np.uint8)
+
+
+def _alpha(r: Region, feather: float, window: tuple[int, int, int, int]) -> np.ndarray:
+    """Soft mask over ``window``: 1 on and inside the hard mask (exactly: distance <= 1 gives >= 1
+    before clipping), falling to 0 over ``feather`` pixels outside it."""
+    a = _distance(r, *window)
+    a -= 1
+    a *= -max(1.0, min(r.width, r.height) / 2) / feather
+    a += 1
+    return np.clip(a, 0, 1, out=a)
+
+
+def _fill(
+    image: np.ndarray, inside: np.ndarray | None, r: Region, settings: Settings, window: tuple[int, int, int, int]
+) -> np.ndarray:
+    """What replaces the face over ``window``, uint8."""
+    height, width = image.shape[:2]
+    x0, y0, x1, y1 = window
+    if settings.mode == "fill":
+        return np.full((y1 - y0, x1 - x0, 3), settings.color, np.uint8)
+    if settings.mode == "erase":
+        assert inside is not None
+        # colours come from a ring of surroundings wider than the soft edge
+        margin = _feather(r) + max(3.0, 0.25 * min(r.width, r.height))
+        cx0, cy0, cx1, cy1 = _window(r, margin, width, height)
+        cx0, cy0, cx1, cy1 = min(cx0, x0), min(cy0, y0), max(cx1, x1), max(cy1, y1)
+        f = _erase_fill(image[cy0:cy1, cx0:cx1], ~inside[cy0:cy1, cx0:cx1], r)
+        return f[y0 - cy0 : y1 - cy0, x0 - cx0 : x1 - cx0]
+    bx0, by0, bx1, by1 = _window(r, 0, width, height)
+    cells = _cells_fill(image[by0:by1, bx0:bx1], r, 4 if settings.mode == "pixelate" else 3, settings.mode == "blur")
+    return cv2.copyMakeBorder(cells, by0 - y0, y1 - by1, bx0 - x0, x1 - bx1, cv2.BORDER_REPLICATE)
 
 
 def obscure(
@@ -148,32 +216,21 @@ def obscure(
     out = image.copy()
     if not masks:
         return out
-    inside = mask_of(image.shape, masks)
-    # Each pixel takes the fill of the region whose soft mask is strongest there. Work stays
-    # inside each region's window: full-image float buffers cost seconds and GBs on 48 MP photos.
+    inside = mask_of(image.shape, masks) if settings.mode == "erase" else None
+    # Each pixel takes the fill of the region whose soft mask is strongest there (inside a hard mask: 1, so
+    # only that mask's fill). Work stays inside each region's window: full-image float buffers cost seconds
+    # and GBs on 48 MP photos.
     alpha = np.zeros((height, width), np.float32)
     for r in masks:
         feather = _feather(r)
-        margin = feather + max(3.0, 0.25 * min(r.width, r.height))
-        x0, y0, x1, y1 = _window(r, margin, width, height)
-        d = _distance(r, x0, y0, x1, y1)
-        scale = max(1.0, min(r.width, r.height) / 2)
-        a = np.clip(1 - (d - 1) * scale / feather, 0, 1)
-        a[d <= 1] = 1.0
-        if settings.mode == "erase":
-            f = _erase_fill(image[y0:y1, x0:x1], ~inside[y0:y1, x0:x1], r)
-        elif settings.mode == "fill":
-            f = np.broadcast_to(np.array(settings.color, np.float32), (y1 - y0, x1 - x0, 3))
-        else:
-            bx0, by0, bx1, by1 = _window(r, 0, width, height)
-            cells = _cells_fill(
-                image[by0:by1, bx0:bx1], r, 4 if settings.mode == "pixelate" else 3, settings.mode == "blur"
-            )
-            f = cv2.copyMakeBorder(cells, by0 - y0, y1 - by1, bx0 - x0, x1 - bx1, cv2.BORDER_REPLICATE)
+        # the soft edge reaches ``feather`` past the short axis, proportionally further along the long one
+        reach = feather * max(r.width, r.height) / max(min(r.width, r.height), 1.0) + 1
+        window = _window(r, reach, width, height)
+        x0, y0, x1, y1 = window
+        a = _alpha(r, feather, window)
         win_alpha = alpha[y0:y1, x0:x1]
-        stronger = a > win_alpha
-        w = a[stronger][:, None]
-        blended = image[y0:y1, x0:x1][stronger].astype(np.float32) * (1 - w) + f[stronger] * w
-        out[y0:y1, x0:x1][stronger] = np.clip(blended + 0.5, 0, 255).astype(np.uint8)
-        win_alpha[stronger] = a[stronger]
+        w = np.where(a > win_alpha, a, np.float32(0))
+        win = out[y0:y1, x0:x1]
+        win[:] = cv2.blendLinear(_fill(image, inside, r, settings, window), win, w, 1 - w)
+        np.maximum(win_alpha, a, out=win_alpha)
     return out

@@ -2,10 +2,13 @@
 
 Frames flow decoder -> look-ahead window -> obscure -> encoder, each stage in
 its own thread or process, so memory holds a fixed number of frames whatever
-the length. Detection runs on every ``detect_every``-th frame (and the last)
-at about ``detect_megapixels``; a frame leaves the window only once the
-detections of the ``lead`` frames after it are in, so the tracker can cover a
-face before it is first detected and between detections.
+the length. Every frame is checked: a quick pass at EVERY_FRAME_ROWS finds any
+face big enough to identify, and the full multi-scale pass at about
+``detect_megapixels`` (for the small faces of a crowd) runs on every
+``detect_every``-th frame, on the first frame of every shot and on the last
+frame. Shot cuts end every track. Between detections masks move with the
+picture (optical flow). A frame leaves the window only once the ``lead``
+frames after it are in, so a face is covered before it is first detected.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from blurkit.media.ffmpeg import (
     probe,
     read_frame,
 )
+from blurkit.motion import FrameView, ShotCuts, box_shifts, frame_view
 from blurkit.obscure import obscure
 from blurkit.regions import Region
 from blurkit.settings import Settings
@@ -56,6 +60,10 @@ HOLD_SECONDS = 1.0
 LEAD_SECONDS = 0.4
 # Upscaling beyond this adds a pass at the video's own size.
 UPSCALE_ALONE = 1.2
+# The every-frame pass sees the picture this many rows high: a face of MIN_FACE_1080 px at 1080p (and
+# in proportion at any height) is 18 px there, where CenterFace scores real faces well above threshold.
+MIN_FACE_1080 = 40
+EVERY_FRAME_ROWS = 480
 # How far (in pixels of the detector's input) a detected box may sit off the face; tracked boxes get this margin.
 JITTER_PX = 3.0
 # Frames queued between decoder, pipeline and encoder: enough to keep each busy while another works.
@@ -122,7 +130,14 @@ def video_detection_settings(settings: Settings, info: VideoInfo) -> Settings:
     original: a 47 px face on a dark 360p stage did). Front ends previewing a frame use this too, so
     what they show is what the export will detect."""
     scale = round(min(2.0, max(0.25, (settings.detect_megapixels * 1e6 / (info.width * info.height)) ** 0.5)), 3)
-    return settings.with_(scales=(1.0, scale) if scale > UPSCALE_ALONE else (scale,))
+    scales = (1.0, scale) if scale > UPSCALE_ALONE else (scale,)
+    quick = _every_frame_scale(info)
+    # a close-up can be too large for the fine scales; the every-frame scale sees it whole
+    return settings.with_(scales=(quick, *scales) if quick < 0.75 * min(scales) else scales)
+
+
+def _every_frame_scale(info: VideoInfo) -> float:
+    return round(min(4.0, max(0.25, EVERY_FRAME_ROWS / info.height)), 3)
 
 
 class _Worker(threading.Thread):
@@ -229,10 +244,7 @@ def anonymize_video(
     opts = EncodeOptions(container_of(dst), settings.crf, settings.preset, settings.audio == "keep")
     every = settings.detect_every
     lead = every + round(LEAD_SECONDS * info.fps)
-    detect = video_detection_settings(settings, info)
-    pad = JITTER_PX / max(detect.scales)
-    tracker = Tracker(hold=max(every, round(HOLD_SECONDS * info.fps)), lead=lead, pad=pad, brief=every)
-    run = _Run(settings, detect, tracker, extra_regions, info.frames, progress)
+    run = _Run(settings, info, lead, extra_regions, progress)
     stop = threading.Event()
     result = FileResult(src, dst, "video", "dry-run" if dry_run else "written", width=info.width, height=info.height)
     with (
@@ -242,7 +254,7 @@ def anonymize_video(
     ):
         encoder = None if writer is None else _Encoder(writer, stop)
         try:
-            decoded = run.process(_decoded(reader, stop), lead, every, encoder, cancel)
+            decoded = run.process(_decoded(reader, stop), encoder, cancel)
             if encoder is not None:
                 encoder.finish()
                 _check_written(tmp, writer.frames, decoded)
@@ -257,7 +269,8 @@ def anonymize_video(
         "fps": round(info.fps, 3),
         "duration": round(info.duration, 3),
         "audio": "none" if not info.has_audio else "kept" if opts.audio else "dropped",
-        "detection": {"every": every, "scales": list(run.detect.scales)},
+        "detection": {"every": every, "scales": list(run.full.scales), "every_frame_scale": run.quick.scales[0]},
+        "cuts": run.cuts,
     }
     return result
 
@@ -270,43 +283,63 @@ def _check_written(path: Path, written: int, decoded: int) -> None:
 
 
 class _Run:
-    """One video's pass: detection cadence, look-ahead window, tracking and obscuring."""
+    """One video's pass: detection schedule, shot cuts, motion, look-ahead window, tracking and obscuring."""
 
     def __init__(
         self,
         settings: Settings,
-        detect: Settings,
-        tracker: Tracker,
+        info: VideoInfo,
+        lead: int,
         manual: list[Region],
-        total: int,
         progress: Callable[[int, int], None] | None,
     ) -> None:
-        self.settings, self.detect, self.tracker, self.manual = settings, detect, tracker, manual
-        self.total, self.progress = total, progress
+        self.settings, self.lead, self.manual, self.progress = settings, lead, manual, progress
+        self.total = info.frames
+        self.full = video_detection_settings(settings, info)
+        self.quick = settings.with_(scales=(_every_frame_scale(info),))
+        self.tracker = Tracker(
+            hold=max(settings.detect_every, round(HOLD_SECONDS * info.fps)),
+            lead=lead,
+            mover=self._move,
+            pad=JITTER_PX / max(self.full.scales),
+            brief=settings.detect_every,
+        )
+        self.shots = ShotCuts()
+        self.views: dict[int, FrameView] = {}
+        self.cuts: list[int] = []
         self.per_frame = FrameRegions()
         self.tracks: dict[int, Region] = {}
         self._spans: dict[int, tuple[int, int]] = {}
         self._reported = 0.0
 
-    def process(
-        self, frames: Iterator[Frame], lead: int, every: int, encoder: _Encoder | None, cancel: threading.Event | None
-    ) -> int:
+    def _move(self, boxes: np.ndarray, a: int, b: int) -> np.ndarray:
+        return box_shifts(self.views[a], self.views[b], boxes)
+
+    def process(self, frames: Iterator[Frame], encoder: _Encoder | None, cancel: threading.Event | None) -> int:
         """Run every frame through; returns how many there were."""
         window: deque[Frame] = deque()
         last: Frame | None = None
+        last_full = 0
         for frame in frames:
             if cancel is not None and cancel.is_set():
                 raise Cancelled("cancelled; nothing was written")
-            if frame.index % every == 0:
-                self.tracker.update(frame.index, detect_faces(frame.pixels, self.detect))
+            i = frame.index
+            view = self.views[i] = frame_view(frame.pixels)
+            cut = self.shots.is_cut(view)
+            if cut:
+                self.cuts.append(i)
+            self.tracker.next_frame(i, cut)
+            full = cut or i - last_full >= self.settings.detect_every
+            last_full = i if full else last_full
+            self.tracker.update(i, detect_faces(frame.pixels, self.full if full else self.quick))
             window.append(frame)
             last = frame
-            if len(window) > lead:
+            if len(window) > self.lead:
                 self._emit(window.popleft(), encoder)
         if last is None:
             raise MediaError("no frame could be decoded")
-        if last.index % every:  # a face entering in the last frames has no later detection to lean on
-            self.tracker.update(last.index, detect_faces(last.pixels, self.detect))
+        if last_full != last.index:  # small faces entering in the last frames have no later full pass
+            self.tracker.update(last.index, detect_faces(last.pixels, self.full))
         while window:
             self._emit(window.popleft(), encoder)
         for tid, region in self.tracks.items():
@@ -319,6 +352,7 @@ class _Run:
         i = frame.index
         regions = self.tracker.regions_at(i) + [r for r in self.manual if r.in_frame(i)]
         self.tracker.forget_before(i + 1)
+        self.views.pop(i, None)
         self.per_frame.append(regions)
         for r in regions:
             if r.track_id is not None:

@@ -1,0 +1,91 @@
+"""How the picture changes from one frame to the next: shot cuts, and where boxes moved.
+
+Both work on a small grey copy of each frame, made once (``FrameView``). Boxes are moved
+by the median pyramidal Lucas-Kanade flow of a few points inside them, so a mask between
+two detections follows the face through a handheld shake or a sudden turn instead of
+sliding on a straight line between detections.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+# Flow runs on a copy at most this many rows high: plenty for faces, a quarter of the cost of 1080p.
+FLOW_ROWS = 540
+WIN = (15, 15)
+LEVELS = 3
+# Points followed per box (GRID x GRID over its inner part) and how many must be followed to trust the median.
+GRID = 4
+MIN_POINTS = 3
+LK_CRITERIA = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 10, 0.03)
+# Cut detection compares THUMB-sized copies: a cut when the mean absolute difference (0-255) is above
+# CUT_MIN and CUT_RATIO times the typical difference of the last CUT_HISTORY frames (fast pans and strobes
+# change every frame a lot, and are not cuts). Measured on the shared clips: cuts 27-76, other frames <= 13.
+THUMB = (48, 27)
+CUT_MIN = 18.0
+CUT_RATIO = 3.0
+CUT_HISTORY = 24
+
+
+@dataclass(frozen=True)
+class FrameView:
+    """What motion and cut detection need of one frame, computed once."""
+
+    grey: np.ndarray
+    scale: float  # flow pixels per frame pixel
+    thumb: np.ndarray  # THUMB-sized float32 RGB
+
+
+def frame_view(rgb: np.ndarray) -> FrameView:
+    h = rgb.shape[0]
+    scale = min(1.0, FLOW_ROWS / h)
+    small = rgb if scale == 1.0 else cv2.resize(rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    thumb = cv2.resize(small, THUMB, interpolation=cv2.INTER_AREA).astype(np.float32)
+    return FrameView(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY), scale, thumb)
+
+
+def box_shifts(a: FrameView, b: FrameView, boxes: np.ndarray) -> np.ndarray:
+    """(N, 2) shift in frame pixels of each (x0, y0, x1, y1) box from frame ``a`` to frame ``b``;
+    NaN where too few of its points could be followed (no texture, or gone off the picture)."""
+    n = len(boxes)
+    if n == 0:
+        return np.zeros((0, 2))
+    steps = np.linspace(0.2, 0.8, GRID)
+    xs = boxes[:, 0:1] + (boxes[:, 2:3] - boxes[:, 0:1]) * steps  # (N, GRID)
+    ys = boxes[:, 1:2] + (boxes[:, 3:4] - boxes[:, 1:2]) * steps
+    points = np.stack(np.broadcast_arrays(xs[:, None, :], ys[:, :, None]), axis=-1).reshape(-1, 1, 2) * a.scale
+    moved, status, _ = cv2.calcOpticalFlowPyrLK(
+        a.grey, b.grey, points.astype(np.float32), None,
+        winSize=WIN, maxLevel=LEVELS, criteria=LK_CRITERIA,
+    )  # fmt: skip
+    delta = ((moved - points) / a.scale).reshape(n, GRID * GRID, 2)
+    ok = status.reshape(n, GRID * GRID).astype(bool)
+    shifts = np.full((n, 2), np.nan)
+    trusted = ok.sum(axis=1) >= MIN_POINTS
+    if trusted.any():
+        shifts[trusted] = np.nanmedian(np.where(ok[:, :, None], delta, np.nan)[trusted], axis=1)
+    return shifts
+
+
+class ShotCuts:
+    """Hard cuts, decided as each frame arrives (PySceneDetect's detectors decide later, or
+    not within a minimum scene length; a pipeline that must start tracks afresh on the very
+    frame of a cut cannot wait)."""
+
+    def __init__(self) -> None:
+        self._last: np.ndarray | None = None
+        self._recent: deque[float] = deque(maxlen=CUT_HISTORY)
+
+    def is_cut(self, view: FrameView) -> bool:
+        """True for the first frame of a new shot (the first frame of the video included)."""
+        last, self._last = self._last, view.thumb
+        if last is None:
+            return True
+        change = float(np.mean(np.abs(view.thumb - last)))
+        typical = float(np.median(self._recent)) if self._recent else 0.0
+        self._recent.append(change)
+        return change > CUT_MIN and change > CUT_RATIO * typical
