@@ -104,7 +104,9 @@ TEXTURE = 48
 # Blotches of +-BLOTCH levels, a few across the face: enough that a covered face visibly changes
 # even where its surroundings share its colour (a dark stage), so viewers and checks see it obscured.
 BLOTCH = 32.0
-BLOTCH_CELLS = 7
+# Blotch size: the smoothing (in TEXTURE pixels) of the noise they are cut from; organic shapes about a
+# sixth of the face across read as mottling, not as eyes and a mouth.
+BLOTCH_SIGMA = 3.0
 
 
 def _make_texture(rng: np.random.Generator) -> _Texture:
@@ -114,8 +116,8 @@ def _make_texture(rng: np.random.Generator) -> _Texture:
     coarse = rng.normal(0, 6.0, (6, 6, 1)) + rng.normal(0, 1.5, (6, 6, 3))
     noise = cv2.resize(coarse.astype(np.float32), (t, t), interpolation=cv2.INTER_CUBIC)
     noise += rng.normal(0, 3.0, (t, t, 1)).astype(np.float32)
-    signs = rng.choice([-1.0, 1.0], (BLOTCH_CELLS, BLOTCH_CELLS)).astype(np.float32)
-    blotches = np.clip(3 * cv2.resize(signs, (t, t), interpolation=cv2.INTER_LINEAR), -1, 1)
+    field = cv2.GaussianBlur(rng.normal(0, 1, (t, t)).astype(np.float32), (0, 0), BLOTCH_SIGMA)
+    blotches = np.tanh(3 * field / max(float(field.std()), 1e-6))
     return _Texture(noise, blotches)
 
 
