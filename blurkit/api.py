@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from threading import Event
 
@@ -16,50 +15,13 @@ from blurkit.detect import detect_faces
 from blurkit.errors import BlurkitError, MediaError
 from blurkit.media import kind_of
 from blurkit.media.image import Photo, encode_photo, output_format, read_photo
+from blurkit.media.video import anonymize_video
 from blurkit.obscure import mask_of, mask_regions, obscure
 from blurkit.regions import Region
+from blurkit.result import FileResult
 from blurkit.settings import Settings
 
 Progress = Callable[[int, int], None]
-
-
-@dataclass
-class FileResult:
-    src: Path
-    dst: Path | None
-    kind: str
-    status: str  # "written", "dry-run" or "failed"
-    error: str | None = None
-    regions: list[Region] = field(default_factory=list)
-    width: int = 0
-    height: int = 0
-    sha256: str | None = None
-    seconds: float = 0.0
-    # Video only: per-frame regions (with track ids) and stream facts.
-    frames: list[list[Region]] | None = None
-    details: dict = field(default_factory=dict)
-
-    @property
-    def faces(self) -> int:
-        return sum(1 for r in self.regions if r.source != "manual")
-
-    def to_dict(self) -> dict:
-        d = {
-            "input": str(self.src),
-            "output": str(self.dst) if self.dst else None,
-            "kind": self.kind,
-            "status": self.status,
-            "error": self.error,
-            "width": self.width,
-            "height": self.height,
-            "regions": [r.to_dict() for r in self.regions],
-            "output_sha256": self.sha256,
-            "seconds": round(self.seconds, 3),
-            **self.details,
-        }
-        if self.frames is not None:
-            d["frames"] = [[r.to_dict() for r in f] for f in self.frames]
-        return d
 
 
 def load_photo(path: str | Path) -> Photo:
@@ -115,8 +77,6 @@ def anonymize_file(
         check_destination(src, dst, overwrite)
     started = time.perf_counter()
     if kind == "video":
-        from blurkit.media.video import anonymize_video
-
         result = anonymize_video(
             src,
             dst,

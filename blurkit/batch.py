@@ -11,11 +11,12 @@ from dataclasses import dataclass
 from multiprocessing.synchronize import Event as EventType
 from pathlib import Path
 
-from blurkit.api import FileResult, Progress, anonymize_file, failed
+from blurkit.api import Progress, anonymize_file, failed
 from blurkit.atomic import PARTIAL_MARK
 from blurkit.errors import Cancelled, MediaError
 from blurkit.media import kind_of
 from blurkit.regions import Region
+from blurkit.result import FileResult
 from blurkit.settings import Settings
 
 

@@ -10,11 +10,12 @@ from pathlib import Path
 from tqdm import tqdm
 
 from blurkit import __version__
-from blurkit.api import FileResult, Progress
+from blurkit.api import Progress
 from blurkit.batch import Job, output_is_a_file, plan, run
 from blurkit.media import kind_of
 from blurkit.regions import Region
 from blurkit.report import write_report
+from blurkit.result import FileResult
 from blurkit.settings import AUDIO, DETECTORS, FAST_VIDEO, MODES, NOT_REMOVED, PRESETS, SHAPES, Settings
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from blurkit import __version__
-from blurkit.api import FileResult
 from blurkit.atomic import write_atomically
+from blurkit.result import FileResult
 from blurkit.settings import NOT_REMOVED, Settings
 
 

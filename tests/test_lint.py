@@ -17,3 +17,14 @@ def test_ruff_check_passes() -> None:
         pytest.skip("ruff is not installed")
     run = subprocess.run([sys.executable, "-m", "ruff", "check", "."], cwd=ROOT, capture_output=True, text=True)
     assert run.returncode == 0, run.stdout + run.stderr
+
+
+def test_import_layers_hold() -> None:
+    # the contracts live in pyproject.toml: no Qt in the engine, the app on the public API only, no cycle
+    # from the media adapters back up into the API, the batch or the command line
+    if importlib.util.find_spec("importlinter") is None:
+        pytest.skip("import-linter is not installed")
+    command = "import sys; from importlinter.cli import lint_imports_command; sys.exit(lint_imports_command())"
+    run = subprocess.run([sys.executable, "-c", command, "--no-cache"], cwd=ROOT, capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr
+    assert "3 kept, 0 broken" in run.stdout

@@ -25,7 +25,6 @@ from pathlib import Path
 
 import numpy as np
 
-from blurkit.api import FileResult
 from blurkit.atomic import atomic_destination
 from blurkit.detect import detect_faces
 from blurkit.errors import Cancelled, MediaError
@@ -42,6 +41,7 @@ from blurkit.media.ffmpeg import (
 from blurkit.motion import FrameView, ShotCuts, box_shifts, frame_view
 from blurkit.obscure import obscure
 from blurkit.regions import Region
+from blurkit.result import FileResult
 from blurkit.settings import Settings
 from blurkit.track import Tracker
 

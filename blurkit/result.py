@@ -1,0 +1,48 @@
+"""What became of one file: the record every front end and report reads (its own module, so the media
+pipeline can build one without importing the public API that calls it)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from blurkit.regions import Region
+
+
+@dataclass
+class FileResult:
+    src: Path
+    dst: Path | None
+    kind: str
+    status: str  # "written", "dry-run" or "failed"
+    error: str | None = None
+    regions: list[Region] = field(default_factory=list)
+    width: int = 0
+    height: int = 0
+    sha256: str | None = None
+    seconds: float = 0.0
+    # Video only: per-frame regions (with track ids) and stream facts.
+    frames: list[list[Region]] | None = None
+    details: dict = field(default_factory=dict)
+
+    @property
+    def faces(self) -> int:
+        return sum(1 for r in self.regions if r.source != "manual")
+
+    def to_dict(self) -> dict:
+        d = {
+            "input": str(self.src),
+            "output": str(self.dst) if self.dst else None,
+            "kind": self.kind,
+            "status": self.status,
+            "error": self.error,
+            "width": self.width,
+            "height": self.height,
+            "regions": [r.to_dict() for r in self.regions],
+            "output_sha256": self.sha256,
+            "seconds": round(self.seconds, 3),
+            **self.details,
+        }
+        if self.frames is not None:
+            d["frames"] = [[r.to_dict() for r in f] for f in self.frames]
+        return d
