@@ -2,16 +2,25 @@
 with their timestamps and encode frames back onto those timestamps.
 
 The imageio-ffmpeg wheel ships ffmpeg but no ffprobe, so probing reads ffmpeg's
-own input dump plus a packet list (``-c copy -f framecrc``), which decodes
-nothing. A raw-video pipe carries no timestamps, so decoding logs each frame's
-pts through the ``showinfo`` filter, and encoding reads frames from a minimal
-Matroska stream (uncompressed RGB, nanosecond timestamps) written here. Both
-sides keep the source's own timestamps (``-copyts``), so frame count, timing
-(variable frame rate included) and audio sync survive untouched.
+own input dump plus a packet list (``-c copy -f framecrc``), and decodes the
+first frame only (see ``_probe``). A raw-video pipe carries no timestamps, so
+decoding logs each frame's pts and size through the ``showinfo`` filter, and
+encoding reads frames from a minimal Matroska stream (uncompressed RGB,
+nanosecond timestamps) written here. Both sides keep the source's own
+timestamps (``-copyts``), so frame count, timing (variable frame rate included)
+and audio sync survive untouched.
+
+Geometry fails closed: a raw pipe read at the wrong size yields stripes in which
+no face is found. The decoder turns and crops frames on its own (a rotation in
+the container, a display-orientation SEI in an H.264 stream, EXIF orientation in
+MJPEG frames, a container crop), so the probe takes the size from a decoded
+frame rather than from the stream's description, and the reader checks every
+frame's size before reading its pixels.
 """
 
 from __future__ import annotations
 
+import itertools
 import queue
 import re
 import shutil
@@ -61,13 +70,13 @@ def ffmpeg_exe() -> str:
 
 @dataclass(frozen=True)
 class VideoInfo:
-    width: int  # upright, after rotation
+    width: int  # upright, as frames decode (rotated and cropped as a player shows them)
     height: int
     frames: int
     fps: float  # average over the whole stream
     duration: float  # seconds
     has_audio: bool
-    rotation: int  # clockwise degrees a player turns the stored picture (0, 90, 180 or 270)
+    rotation: int  # clockwise degrees a player turns the stored picture (0, 90, 180 or 270): container, SEI or EXIF
 
 
 @dataclass(frozen=True)
@@ -109,23 +118,41 @@ def run_ffmpeg(args: list[str], *, what: str) -> subprocess.CompletedProcess:
 
 
 _STREAM = re.compile(r"^\s*Stream #0:(\d+)\S*: (Video|Audio|Subtitle|Data|Attachment): (.*)$")
-_ROTATION = re.compile(r"display ?matrix: rotation of (-?[\d.]+) degrees", re.IGNORECASE)
-_SIZE = re.compile(r"[ ,](\d{1,5})x(\d{1,5})[ ,\]]")
 _START = re.compile(r"Duration: .*, start: (-?[\d.]+)")
+# what showinfo logs of a frame (its pts, duration and size) and of a display matrix it carries; and the size
+# of the decoded stream in a framecrc header
+_SHOWINFO = re.compile(r"\bn:\s*\d+\s+pts:\s*(-?\d+|NOPTS)\s+pts_time:\S*\s+duration:\s*(-?\d+)\s.*?\bs:(\d+)x(\d+)\b")
+_MATRIX = re.compile(r"displaymatrix: rotation of (-?[\d.]+) degrees")
+_DIMENSIONS = re.compile(r"#dimensions 1: (\d+)x(\d+)$")
 
 
 def _input_dump(stderr: str) -> list[dict]:
-    """Streams of input #0 from ffmpeg's dump: kind, codec, the rest of the line and any rotation."""
+    """Streams of input #0 from ffmpeg's dump: kind, codec and the rest of the line."""
     streams: list[dict] = []
     for line in stderr.splitlines():
         if line.startswith(("Output #", "Stream mapping")):
             break
         m = _STREAM.match(line)
         if m:
-            streams.append({"kind": m[2], "codec": m[3].split()[0].rstrip(","), "line": m[3], "rotation": 0.0})
-        elif streams and (r := _ROTATION.search(line)):
-            streams[-1]["rotation"] = float(r[1])
+            streams.append({"kind": m[2], "codec": m[3].split()[0].rstrip(","), "line": m[3]})
     return streams
+
+
+def _turn(counterclockwise: float) -> int:
+    """Clockwise degrees (0, 90, 180 or 270) for a display matrix's rotation as ffmpeg logs it.
+
+    ffmpeg turns by a right angle with transpose and flips, exactly. Any other angle it
+    turns with the ``rotate`` filter at the frame's own size, cutting the corners off, so
+    part of the picture would vanish unnoticed; that is refused instead. A matrix within
+    half a degree of a right angle is one (ffmpeg rounds to whole degrees first). ffmpeg
+    leaves 1° clockwise alone yet rotates 1° counterclockwise; blurkit refuses both rather
+    than track such rules.
+    """
+    turn = -counterclockwise % 360
+    if abs(turn - 90 * round(turn / 90)) > 0.49:
+        way = f"{turn:g}° clockwise" if turn <= 180 else f"{360 - turn:g}° counterclockwise"
+        raise MediaError(f"the video is turned {way} for display; blurkit handles only turns by 0, 90, 180 or 270°")
+    return round(turn / 90) % 4 * 90
 
 
 def probe(path: Path) -> Probe:
@@ -135,30 +162,45 @@ def probe(path: Path) -> Probe:
 
 @lru_cache(maxsize=16)
 def _probe(path: Path, size: int, mtime_ns: int) -> Probe:
-    """Packet list of the first real video stream (cover art excluded), read without decoding."""
-    args = ffmpeg_python.input(str(path)).output("-", map="0:V:0", c="copy", f="framecrc").get_args()
+    """Packet list of the first real video stream (cover art excluded), read without decoding, and
+    its first frame decoded twice in the same run. Once as FrameReader will get it, turned and cropped
+    by ffmpeg: the framecrc header's dimensions are the size every frame must have. Once as stored,
+    through showinfo: its display matrix is the turn ffmpeg applies (ffmpeg drops it once applied).
+
+    One showinfo only, and its matrix found by content: log lines from different threads can mix
+    (showinfo hex-dumps SEI user data piece by piece; the "Odd rotation angle" warning lacks a
+    newline, which strips the next line's "[name @ 0x...]" prefix), but each message stays whole."""
+    shown = ffmpeg_python.input(str(path))["V:0"]
+    stored = ffmpeg_python.input(str(path), noautorotate=None)["V:0"]
+    args = ffmpeg_python.merge_outputs(
+        # (-frames would end the whole output, packet list included; trim ends only the decoded stream)
+        ffmpeg_python.output(shown, shown, "-", **{"c:0": "copy", "filter:1": "trim=end_frame=1", "f": "framecrc"}),
+        stored.output("-", vf="trim=end_frame=1,showinfo=checksum=0", **{"frames:v": 1, "f": "null"}),
+    ).get_args()
     proc = run_ffmpeg(["-xerror", "-copyts", *args], what="not a readable video")
     stderr = proc.stderr.decode(errors="replace")
     streams = _input_dump(stderr)
     video = next((s for s in streams if s["kind"] == "Video" and "attached pic" not in s["line"]), None)
     if video is None:
         raise MediaError("no video stream found")
-    size_match = _SIZE.search(video["line"])
-    if not size_match:
-        raise MediaError(f"cannot tell the video size from {video['line']!r}")
-    width, height = int(size_match[1]), int(size_match[2])
-    # ffmpeg reports the display matrix counterclockwise; players and phones speak clockwise
-    rotation = round(-video["rotation"] / 90) % 4 * 90
-    if rotation in (90, 270):
-        width, height = height, width
-    time_base, pts, durations = Fraction(1), [], []
+    matrix = _MATRIX.search(stderr)
+    rotation = _turn(float(matrix[1])) if matrix else 0
+    time_base, pts, durations, shown_size, shown_frames = Fraction(1), [], [], None, 0
     for line in proc.stdout.decode(errors="replace").splitlines():
         if line.startswith("#tb 0:"):
             time_base = Fraction(line.split(":", 1)[1].strip())
+        elif m := _DIMENSIONS.match(line):
+            shown_size = int(m[1]), int(m[2])
         elif line and not line.startswith("#"):
             fields = [f.strip() for f in line.split(",")]
-            pts.append(int(fields[2]))
-            durations.append(int(fields[3]))
+            if fields[0] == "0":
+                pts.append(int(fields[2]))
+                durations.append(int(fields[3]))
+            else:
+                shown_frames += 1
+    if shown_size is None or not shown_frames:
+        raise MediaError("no frame of the video could be decoded")
+    width, height = shown_size
     if not pts:
         raise MediaError("the video stream holds no frames")
     pts.sort()
@@ -189,22 +231,24 @@ class Frame:
     pixels: np.ndarray  # upright RGB uint8
 
 
-_SHOWINFO = re.compile(r"\bn:\s*(\d+)\s+pts:\s*(-?\d+|NOPTS)\s+pts_time:\S*\s+duration:\s*(-?\d+)")
 _TIME_BASE = re.compile(r"config in time_base:\s*(\d+)/(\d+)")
 
 
 class FrameReader:
     """Decoded frames of a video, upright RGB, each with its source timestamp.
 
-    Frames come from ffmpeg's stdout; their timestamps from the ``showinfo`` lines
-    ffmpeg logs on stderr, read by a thread. ``start`` (seconds from the start of
-    the file) seeks before decoding.
+    Frames come from ffmpeg's stdout; their timestamps and sizes from the ``showinfo``
+    lines ffmpeg logs on stderr, read by a thread. A frame of any other size than
+    ``width`` x ``height`` is a MediaError, never reshaped into stripes. ffmpeg may
+    rebuild its filters mid-stream (so a display matrix that appears or changes midway
+    is applied rather than ignored); a picture that changes shape is then refused here.
+    ``start`` (seconds from the start of the file) seeks before decoding.
     """
 
     def __init__(self, path: Path, width: int, height: int, start: float | None = None) -> None:
         self.width, self.height = width, height
         self.time_base: Fraction | None = None
-        source = ffmpeg_python.input(str(path), copyts=None, reinit_filter=0, **({"ss": start} if start else {}))
+        source = ffmpeg_python.input(str(path), copyts=None, **({"ss": start} if start else {}))
         args = source.output(
             "-", map="0:V:0", vf="showinfo=checksum=0", fps_mode="passthrough", f="rawvideo", pix_fmt="rgb24"
         ).get_args()
@@ -214,7 +258,7 @@ class FrameReader:
             stderr=subprocess.PIPE,
             stdin=subprocess.DEVNULL,
         )
-        self._stamps: queue.Queue[tuple[int | None, int] | None] = queue.Queue()
+        self._stamps: queue.Queue[tuple[int | None, int, int, int] | None] = queue.Queue()
         self._log: deque[str] = deque(maxlen=30)
         self._stderr = threading.Thread(target=self._read_stderr, daemon=True)
         self._stderr.start()
@@ -225,7 +269,7 @@ class FrameReader:
             line = raw.decode(errors="replace")
             m = _SHOWINFO.search(line)
             if m:
-                self._stamps.put((None if m[2] == "NOPTS" else int(m[2]), int(m[3])))
+                self._stamps.put((None if m[1] == "NOPTS" else int(m[1]), int(m[2]), int(m[3]), int(m[4])))
             elif (tb := _TIME_BASE.search(line)) and self.time_base is None:
                 self.time_base = Fraction(int(tb[1]), int(tb[2]))
             elif "Parsed_showinfo" not in line:
@@ -233,10 +277,22 @@ class FrameReader:
         self._stamps.put(None)
 
     def __iter__(self) -> Iterator[Frame]:
+        # a frame's showinfo line is logged before its pixels reach stdout: read it first, check the size
         assert self._proc.stdout is not None
         size = self.width * self.height * 3
         last_end = 0
-        for index in range(2**62):
+        for index in itertools.count():
+            stamp = self._stamps.get()
+            if stamp is None:
+                if self._proc.stdout.read(1):
+                    raise MediaError(f"no timestamp for frame {index}")
+                break
+            pts, duration, width, height = stamp
+            if (width, height) != (self.width, self.height):
+                raise MediaError(
+                    f"frame {index} decodes at {width}x{height} instead of {self.width}x{self.height}: "
+                    "videos whose picture changes size or turns midway are not supported"
+                )
             pixels = np.empty((self.height, self.width, 3), np.uint8)
             view = memoryview(pixels).cast("B")
             got = 0
@@ -245,18 +301,17 @@ class FrameReader:
                 if not n:
                     break
                 got += n
-            if got == 0:
-                break
             if got < size:
+                self._finish()
                 raise MediaError(f"the decoder stopped inside frame {index}")
-            stamp = self._stamps.get()
-            if stamp is None:
-                raise MediaError(f"no timestamp for frame {index}")
-            pts, duration = stamp
             pts = last_end if pts is None else pts
             last_end = pts + max(duration, 1)
             ns = (self.time_base or Fraction(1, 1_000_000)) * 1_000_000_000
             yield Frame(index, round(pts * ns), round(duration * ns), pixels)
+        self._finish()
+
+    def _finish(self) -> None:
+        """Wait for ffmpeg to exit; a failure becomes a MediaError with its reason."""
         self._proc.wait()
         self._stderr.join()
         if self._proc.returncode != 0:

@@ -72,8 +72,8 @@ PROGRESS_SECONDS = 0.1
 
 
 def probe_video(path: str | Path) -> VideoInfo:
-    """Size (upright), frame count, average frame rate, duration, audio and rotation of a video.
-    Reads the container's packet list; decodes nothing."""
+    """Size (upright, as the frames really decode), frame count, average frame rate, duration, audio and
+    rotation of a video. Reads the container's packet list and decodes only the first frame."""
     return probe(Path(path)).info
 
 
