@@ -22,10 +22,15 @@ LEVELS = 3
 GRID = 4
 MIN_POINTS = 3
 LK_CRITERIA = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 10, 0.03)
-# Cut detection compares THUMB-sized copies: a cut when the mean absolute difference (0-255) is above
-# CUT_MIN and CUT_RATIO times the typical difference of the last CUT_HISTORY frames (fast pans and strobes
-# change every frame a lot, and are not cuts). Measured on the shared clips: cuts 27-76, other frames <= 13.
+# How far (flow pixels) the pyramid search can reach from a point: the patch flow needs around the points.
+REACH = WIN[0] * 2**LEVELS
+# Cut detection compares THUMB-sized copies: a cut when a frame differs from each of the last CUT_BACK
+# frames (a strobe or a flash returns to a look seen a few frames before; a new shot does not) by a mean
+# absolute difference (0-255) above CUT_MIN and CUT_RATIO times the typical such difference of the last
+# CUT_HISTORY frames (fast pans change every frame a lot, and are not cuts). Measured on the shared
+# clips: cuts 27-76, other frames <= 13.
 THUMB = (48, 27)
+CUT_BACK = 4
 CUT_MIN = 18.0
 CUT_RATIO = 3.0
 CUT_HISTORY = 24
@@ -58,11 +63,17 @@ def box_shifts(a: FrameView, b: FrameView, boxes: np.ndarray) -> np.ndarray:
     xs = boxes[:, 0:1] + (boxes[:, 2:3] - boxes[:, 0:1]) * steps  # (N, GRID)
     ys = boxes[:, 1:2] + (boxes[:, 3:4] - boxes[:, 1:2]) * steps
     points = np.stack(np.broadcast_arrays(xs[:, None, :], ys[:, :, None]), axis=-1).reshape(-1, 1, 2) * a.scale
+    # flow only over the part of the picture the points can reach (one face: a small patch, not the frame)
+    h, w = a.grey.shape
+    x0, y0 = (max(0, int(v) - REACH) for v in points.reshape(-1, 2).min(axis=0))
+    x1, y1 = (int(v) + REACH for v in points.reshape(-1, 2).max(axis=0))
+    x1, y1 = min(w, max(x1, x0 + 1)), min(h, max(y1, y0 + 1))
+    origin = np.array([x0, y0], np.float32)
     moved, status, _ = cv2.calcOpticalFlowPyrLK(
-        a.grey, b.grey, points.astype(np.float32), None,
+        a.grey[y0:y1, x0:x1], b.grey[y0:y1, x0:x1], (points - origin).astype(np.float32), None,
         winSize=WIN, maxLevel=LEVELS, criteria=LK_CRITERIA,
     )  # fmt: skip
-    delta = ((moved - points) / a.scale).reshape(n, GRID * GRID, 2)
+    delta = ((moved + origin - points) / a.scale).reshape(n, GRID * GRID, 2)
     ok = status.reshape(n, GRID * GRID).astype(bool)
     shifts = np.full((n, 2), np.nan)
     trusted = ok.sum(axis=1) >= MIN_POINTS
@@ -77,15 +88,16 @@ class ShotCuts:
     frame of a cut cannot wait)."""
 
     def __init__(self) -> None:
-        self._last: np.ndarray | None = None
+        self._looks: deque[np.ndarray] = deque(maxlen=CUT_BACK)
         self._recent: deque[float] = deque(maxlen=CUT_HISTORY)
 
     def is_cut(self, view: FrameView) -> bool:
         """True for the first frame of a new shot (the first frame of the video included)."""
-        last, self._last = self._last, view.thumb
-        if last is None:
+        if not self._looks:
+            self._looks.append(view.thumb)
             return True
-        change = float(np.mean(np.abs(view.thumb - last)))
+        change = min(float(np.mean(np.abs(view.thumb - look))) for look in self._looks)
         typical = float(np.median(self._recent)) if self._recent else 0.0
         self._recent.append(change)
+        self._looks.append(view.thumb)
         return change > CUT_MIN and change > CUT_RATIO * typical
