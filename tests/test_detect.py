@@ -98,3 +98,21 @@ def test_wider_sample_recall_with_defaults(shared_data: Path) -> None:
                 hit += changed[y : y + h, x : x + w].mean() >= 0.7
     assert total > 100
     assert hit / total >= 0.9
+
+
+@pytest.mark.parametrize("height", [24, 300])
+def test_faces_on_a_band_seam_are_found(height: int) -> None:
+    # a 1080p frame runs as two bands (the network's memory grows with its input); a small face on the seam
+    # is inside the overlap, a large one is found at the coarse scale the video pass adds
+    (_, _, _, seam), _ = tiles(1920, 1080)
+    photo = blurkit.load_photo(Path(__file__).resolve().parent.parent / "sample_media" / "grace_hopper.jpg").pixels
+    portrait = photo[100:380, 140:400]
+    face = (42, 42, 210, 228)  # the tight face box in that crop
+    scale = height / (face[3] - face[1])
+    small = cv2.resize(portrait, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    frame = np.full((1080, 1920, 3), (40, 90, 70), np.uint8)
+    top = int(seam - 64 - face[1] * scale - height / 2)  # the face's centre in the middle of the overlap
+    frame[top : top + small.shape[0], 800 : 800 + small.shape[1]] = small
+    found = blurkit.detect_faces(frame, blurkit.Settings(scales=(0.444, 1.0)))
+    cy = top + (face[1] + face[3]) / 2 * scale
+    assert any(abs(r.center[1] - cy) < height / 2 and r.height > height / 2 for r in found), found

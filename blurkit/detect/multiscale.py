@@ -18,6 +18,11 @@ from blurkit.regions import Region, merge_overlapping
 TILE = 2048
 OVERLAP = 256
 OVERVIEW_SIDE = 1024
+# A network's working memory grows with its input (CenterFace: about 380 MB at 1920x1088), so a tile
+# larger than BAND_PIXELS runs as horizontal bands overlapping by BAND_OVERLAP rows. A face taller than
+# the overlap and cut by a seam is found whole at a coarser scale or by the overview pass.
+BAND_PIXELS = 1_300_000
+BAND_OVERLAP = 128
 
 
 class Backend(Protocol):
@@ -33,7 +38,17 @@ def tiles(width: int, height: int, tile: int = TILE, overlap: int = OVERLAP) -> 
     ys = range(0, max(height - overlap, 1), step) if height > tile else [0]
     for y in ys:
         for x in xs:
-            yield x, y, min(x + tile, width), min(y + tile, height)
+            yield from _bands(x, y, min(x + tile, width), min(y + tile, height))
+
+
+def _bands(x0: int, y0: int, x1: int, y1: int) -> Iterator[tuple[int, int, int, int]]:
+    n = -(-(x1 - x0) * (y1 - y0) // BAND_PIXELS)
+    if n <= 1:
+        yield x0, y0, x1, y1
+        return
+    step = -(-(y1 - y0) // n)
+    for top in range(y0, y1, step):
+        yield x0, max(y0, top - BAND_OVERLAP // 2), x1, min(y1, top + step + BAND_OVERLAP // 2)
 
 
 def detect_at_scale(backend: Backend, image: np.ndarray, scale: float) -> list[Region]:
