@@ -136,9 +136,10 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument(
         "--fast",
         action="store_true",
-        help=f"detect on every {FAST_VIDEO['detect_every']}th frame at {FAST_VIDEO['detect_megapixels']} megapixels "
-        f"(default every {d.detect_every}th at {d.detect_megapixels}) and encode with the "
-        f"{FAST_VIDEO['preset']} preset: quicker, but small faces are more often missed",
+        help=f"the full search for small faces on every {FAST_VIDEO['detect_every']}th frame at "
+        f"{FAST_VIDEO['detect_megapixels']} megapixels (default every {d.detect_every}th at {d.detect_megapixels}) "
+        f"and the {FAST_VIDEO['preset']} encoder preset: quicker, but small crowd faces are more often missed "
+        "(every frame is still checked for faces big enough to identify)",
     )
     g = p.add_argument_group("run")
     g.add_argument("-j", "--jobs", type=int, default=1, metavar="N", help="files processed in parallel (default 1)")
