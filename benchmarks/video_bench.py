@@ -1,20 +1,35 @@
-"""Video speed and coverage: blurkit (default and --fast) beside deface and a plain ffmpeg transcode, in one run.
+"""Video speed and coverage in one run: per clip, a plain ffmpeg transcode, blurkit, blurkit --fast and deface.
 
-Builds in a temp folder a 1080p clip (a shared street clip upscaled 2x, its first N frames, with a synthetic
-tone as sound) and one 10x longer (the clip looped). Labels every frame with a slow, thorough pass (CenterFace
-at 1x, 2x and 3x of the 540p source, threshold 0.35, a face kept when a neighbouring frame confirms it; cached
-under benchmarks/out/video/). Then runs each tool on the same clip, one at a time, and reports:
+Clips (all on by default; --only picks some):
+  street1080           a shared street clip (mot17-13-street) upscaled 2x to 1920x1080, its first --frames
+                       frames, with a synthetic tone as sound; also looped --long times, to show memory stays
+                       flat with length (those rows are timed, not scored)
+  mot17-13-street, mot20-05-crowd, stage-clip
+                       the shared clips at their own size, first --clip-frames frames
+  tears-of-steel-cuts  the shared film excerpt whole (240 frames): shot cuts, close faces
+Every input is re-encoded first with regular timestamps from zero (deface needs them; see CLEAN) into a temp
+folder; the research data is read in place, never copied into the project.
 
-  fps        frames / wall-clock seconds of the whole command (start-up included)
-  cpu_fps    frames / (CPU seconds of the process tree / 2): the rate on 2 idle cores, steadier
-             than wall clock when the machine is shared
-  peak_mb    peak resident memory of the process tree (sampled every 50 ms)
-  recall     per-frame recall from ../shared/eval/video_coverage.py (faces >= 10 px, >= 70 % covered)
-  leak       frames holding an exposed labelled face (same scorer)
-  flashes    labelled faces exposed in one frame but covered in the frames before and after it
+Labels: every frame of each clip at its own size gets a slow, thorough pass (CenterFace at 1x, 2x and 3x,
+threshold 0.35, a face kept when a neighbouring frame confirms it; the 1x pass finds the close-up faces of
+tears-of-steel, up to 180x220 px); street1080 reuses its 540p source's labels, doubled. Cuts: found from the
+pixels alone by video_cuts.py (a brightness-blind thumbnail correlation, checked by eye on the shared clips:
+tears-of-steel cuts at frames 21, 65 and 185, stage-clip at 20, 82 and 211). Both are cached under
+benchmarks/out/video/, the labels per source frame, so a run with fewer frames labels nothing new.
+Tools run one at a time; each row reports:
 
-Usage: python benchmarks/video_bench.py [--frames 105] [--long 10] [--skip-deface] [--clips]
-  --clips also scores blurkit and deface on the shared clips at their own size (first --clip-frames frames).
+  fps           frames / wall-clock seconds of the whole command (start-up included)
+  wall_s        those seconds; x_transcode: them over the plain transcode's, same clip, same run
+  cpu_fps       frames / (CPU seconds of the process tree / 2): the rate on 2 idle cores (results.json only)
+  peak_mb       peak resident memory of the process tree (sampled every 50 ms)
+  recall        per-frame recall from ../shared/eval/video_coverage.py (faces >= 10 px, >= 70 % covered)
+  exposed       labelled face-frames left exposed under the scorer's rule (a face in 3 frames counts 3)
+  cut_exposed   exposed face-frames in the 5 frames from each cut on (cut_faces: the labelled face-frames there)
+  flashes       labelled faces exposed in one frame but covered in the frames before and after it
+
+Prints a markdown table for the README and writes benchmarks/out/video/results.json.
+Usage: python benchmarks/video_bench.py [--frames 105] [--long 10] [--clip-frames 150] [--only CLIP]...
+  [--skip-deface]; --long 1 leaves out the looped input.
 """
 
 from __future__ import annotations
@@ -28,6 +43,8 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -36,11 +53,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 VIDEOS = SHARED / "data" / "video"
+SCORER = SHARED / "eval" / "video_coverage.py"
 OUT = ROOT / "benchmarks" / "out" / "video"
-sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks"), str(SHARED / "eval")]
+sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 
-from coverage import obscured_mask  # noqa: E402  (the scorer's own notion of "obscured")
 from deface_env import deface_python  # noqa: E402
+from video_cuts import find_cuts  # noqa: E402
 
 from blurkit.detect import detect_faces  # noqa: E402
 from blurkit.media.ffmpeg import FrameReader, ffmpeg_exe, probe  # noqa: E402
@@ -51,52 +69,62 @@ LABEL_SETTINGS = Settings(scales=(1.0, 2.0, 3.0), threshold=0.35)
 # Regular timestamps from zero: deface reads through imageio at the container's average rate, and a first
 # frame at 0.04 s (as in the street clip) makes that 24.76 fps: frames repeat and everything after lands off.
 CLEAN = ("-vf", "setpts=N/FRAME_RATE/TB")
+STREET = "mot17-13-street"
+WHOLE = "tears-of-steel-cuts"  # short enough to take whole, and its cuts are the point
+SHARED_CLIPS = (STREET, "mot20-05-crowd", "stage-clip", WHOLE)
+CLIPS = ("street1080", *SHARED_CLIPS)
+AFTER_CUT = 5  # frames from a cut on in which exposures are counted apart
+Labels = dict[int, list[list[float]]]
 
 
 def ffmpeg(*args: str) -> None:
     subprocess.run([ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", *args], check=True)
 
 
-def make_clips(tmp: Path, frames: int, long: int) -> tuple[Path, Path, Path]:
-    """The 540p source excerpt (labelled), its 1080p upscale with sound, and that looped ``long`` times."""
-    src = tmp / "street540.mp4"
-    street = VIDEOS / "mot17-13-street.mp4"
-    ffmpeg("-i", str(street), "-frames:v", str(frames), *CLEAN, "-c:v", "libx264", "-crf", "14", str(src))
+def excerpt(name: str, frames: int | None, tmp: Path) -> Path:
+    """The shared clip's first ``frames`` frames (all when None), picture only, regular timestamps."""
+    out = tmp / f"{name}-{frames or 'all'}.mp4"
+    limit = ("-frames:v", str(frames)) if frames else ()
+    ffmpeg("-i", str(VIDEOS / f"{name}.mp4"), *limit, "-map", "0:v", *CLEAN, "-c:v", "libx264", "-crf", "14", str(out))
+    return out
+
+
+def upscale(src: Path, frames: int, tmp: Path) -> Path:
+    """The 540p street excerpt at 1080p, with a tone as sound (the transcode and blurkit both carry it)."""
     hd = tmp / "street1080.mp4"
     ffmpeg(
         "-i", str(src), "-f", "lavfi", "-i", f"sine=frequency=330:sample_rate=48000:duration={frames / 25}",
         "-map", "0:v", "-map", "1:a", "-vf", "scale=1920:1080:flags=bicubic", "-c:v", "libx264", "-preset", "fast",
         "-crf", "18", "-c:a", "aac", str(hd),
     )  # fmt: skip
-    looped = tmp / f"street1080x{long}.mp4"
-    ffmpeg("-stream_loop", str(long - 1), "-i", str(hd), "-c", "copy", str(looped))
-    return src, hd, looped
+    return hd
 
 
-def excerpt(clip: Path, frames: int, tmp: Path) -> Path:
-    out = tmp / f"{clip.stem}-{frames}.mp4"
-    ffmpeg("-i", str(clip), "-frames:v", str(frames), "-map", "0:v", *CLEAN, "-c:v", "libx264", "-crf", "14", str(out))
-    return out
+def loop(hd: Path, times: int, tmp: Path) -> Path:
+    looped = tmp / f"street1080x{times}.mp4"
+    ffmpeg("-stream_loop", str(times - 1), "-i", str(hd), "-c", "copy", str(looped))
+    return looped
 
 
-def labels_for(clip: Path, key: str, factor: float = 1.0) -> dict[int, list[list[float]]]:
-    """Thorough per-frame face boxes, cached; ``factor`` maps them onto an upscaled copy."""
-    cache = OUT / f"labels-{key}.json"
-    if cache.exists():
-        raw = json.loads(cache.read_text())
-    else:
-        info = probe(clip).info
-        raw = {}
+def labels_for(clip: Path, source: str, factor: float = 1.0) -> Labels:
+    """Thorough per-frame face boxes [x, y, w, h, score] of ``clip``, the start of shared clip ``source``.
+
+    Cached per source frame, so a longer excerpt labels only the frames not seen yet and a shorter one none;
+    ``factor`` maps the boxes onto an upscaled copy."""
+    cache = OUT / f"labels-{source}.json"
+    raw = {int(k): v for k, v in json.loads(cache.read_text()).items()} if cache.exists() else {}
+    info = probe(clip).info
+    if any(i not in raw for i in range(info.frames)):
         with FrameReader(clip, info.width, info.height) as reader:
             for frame in reader:
-                found = detect_faces(frame.pixels, LABEL_SETTINGS)
-                raw[frame.index] = [[r.x0, r.y0, r.x1, r.y1, r.score] for r in found]
-                print(f"\rlabelling {clip.name}: frame {frame.index + 1}/{info.frames}", end="", file=sys.stderr)
+                if frame.index not in raw:
+                    found = detect_faces(frame.pixels, LABEL_SETTINGS)
+                    raw[frame.index] = [[r.x0, r.y0, r.x1, r.y1, r.score] for r in found]
+                print(f"\rlabelling {source}: frame {frame.index + 1}/{info.frames}", end="", file=sys.stderr)
         print(file=sys.stderr)
-        raw = {int(k): v for k, v in raw.items()}
         OUT.mkdir(parents=True, exist_ok=True)
-        cache.write_text(json.dumps(raw))
-    raw = {int(k): v for k, v in raw.items()}
+        cache.write_text(json.dumps(dict(sorted(raw.items()))))
+    raw = {i: raw[i] for i in range(info.frames)}
     confirmed = {}
     for i, boxes in raw.items():
         here = np.array([b[:4] for b in boxes], np.float32).reshape(-1, 4)
@@ -111,6 +139,41 @@ def labels_for(clip: Path, key: str, factor: float = 1.0) -> dict[int, list[list
             if k
         ]
     return confirmed
+
+
+def cuts_for(clip: Path, key: str) -> list[int]:
+    """First frames of new shots (video_cuts.py), cached beside the labels."""
+    cache = OUT / f"cuts-{key}.json"
+    if not cache.exists():
+        OUT.mkdir(parents=True, exist_ok=True)
+        cache.write_text(json.dumps(find_cuts(clip)))
+    return json.loads(cache.read_text())
+
+
+@dataclass
+class Clip:
+    name: str
+    path: Path  # the input every tool gets
+    frames: int
+    size: str
+    labels: Labels
+    cuts: list[int]
+
+
+def prepare(name: str, args: argparse.Namespace, tmp: Path) -> Clip:
+    """Build the clip's input in ``tmp``; label it and find its cuts (cached)."""
+    if name == "street1080":
+        src = excerpt(STREET, args.frames, tmp)
+        path = upscale(src, args.frames, tmp)
+        labels = labels_for(src, STREET, factor=2.0)
+        key = f"street1080-{args.frames}"
+    else:
+        frames = None if name == WHOLE else args.clip_frames
+        path = excerpt(name, frames, tmp)
+        key = f"{name}-{frames or 'all'}"
+        labels = labels_for(path, name)
+    info = probe(path).info
+    return Clip(name, path, info.frames, f"{info.width}×{info.height}", labels, cuts_for(path, key))
 
 
 class Measured:
@@ -158,14 +221,17 @@ def _tree_rss(root: int) -> int:
     return sum(rss.get(p, 0) for p in tree)
 
 
-def score(inp: Path, out: Path, labels: dict[int, list[list[float]]], tmp: Path) -> dict:
-    """The official per-frame recall, plus single-frame flashes counted the same black-box way."""
-    gt = tmp / f"{out.stem}-labels.json"
-    gt.write_text(json.dumps(labels))
-    cmd = [sys.executable, str(SHARED / "eval" / "video_coverage.py"), str(inp), str(out), str(gt)]
-    official = json.loads(subprocess.run(cmd, capture_output=True, text=True, check=False).stdout)
+def score(clip: Clip, out: Path, tmp: Path) -> dict:
+    """The official scorer's numbers, plus when each exposure happens (flashes, after cuts), found by
+    re-applying its rule face by face; the two must agree on the number of exposed face-frames."""
+    from coverage import obscured_mask  # the scorer's own notion of "obscured"; imported once data is checked
+
+    gt = tmp / f"{clip.name}-labels.json"
+    gt.write_text(json.dumps(clip.labels))
+    official_run = subprocess.Popen([sys.executable, str(SCORER), str(clip.path), str(out), str(gt)],
+                                    stdout=subprocess.PIPE, text=True)  # fmt: skip
     exposed: list[list[tuple[np.ndarray, bool]]] = []
-    a, b = cv2.VideoCapture(str(inp)), cv2.VideoCapture(str(out))
+    a, b = cv2.VideoCapture(str(clip.path)), cv2.VideoCapture(str(out))
     while True:
         ok1, f1 = a.read()
         ok2, f2 = b.read()
@@ -174,25 +240,34 @@ def score(inp: Path, out: Path, labels: dict[int, list[list[float]]], tmp: Path)
         if f1.shape != f2.shape:
             f2 = cv2.resize(f2, (f1.shape[1], f1.shape[0]))
         mask = obscured_mask(f1, f2)
-        row = []
-        for x, y, w, h, _ in labels.get(len(exposed), []):
-            if w < 10:
+        faces = []
+        for x, y, w, h, _ in clip.labels.get(len(exposed), []):
+            x, y, w, h = int(x), int(y), int(w), int(h)
+            if w < 10 or h <= 0:
                 continue
-            box = mask[max(0, int(y)) : int(y + h), max(0, int(x)) : int(x + w)]
-            row.append((np.array([x, y, x + w, y + h], np.float32), box.size == 0 or box.mean() < 0.7))
-        exposed.append(row)
+            box = mask[max(0, y) : y + h, max(0, x) : x + w]
+            faces.append((np.array([x, y, x + w, y + h], np.float32), bool(box.size == 0 or box.mean() < 0.7)))
+        exposed.append(faces)
+    official = json.loads(official_run.communicate()[0])
+    mine = sum(bad for faces in exposed for _, bad in faces)
+    if mine != official["exposed"]:
+        raise RuntimeError(f"{clip.name}: {mine} exposed face-frames here, {official['exposed']} by the scorer")
     flashes = 0
     for t in range(1, len(exposed) - 1):
         for box, bad in exposed[t]:
             if bad and all(_covered_near(box, exposed[t + d]) for d in (-1, 1)):
                 flashes += 1
+    after = {t for c in clip.cuts for t in range(c, min(c + AFTER_CUT, len(exposed)))}
     return {
         "recall": official["frame_recall"],
-        "leak": official["frames_with_leak"],
-        "faces": official["face_frames"],
-        "collateral": official["collateral"],
-        "frames_ok": official["error"] is None,
+        "face_frames": official["face_frames"],
+        "exposed": official["exposed"],
+        "frames_with_leak": official["frames_with_leak"],
+        "cut_faces": sum(len(exposed[t]) for t in after),
+        "cut_exposed": sum(bad for t in after for _, bad in exposed[t]),
         "flashes": flashes,
+        "collateral": official["collateral"],
+        "scorer_error": official["error"],
     }
 
 
@@ -205,8 +280,17 @@ def _covered_near(box: np.ndarray, row: list[tuple[np.ndarray, bool]]) -> bool:
     return overlaps[best] >= 0.3 and not row[best][1]
 
 
-def blurkit_cmd(inp: Path, out: Path, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "blurkit", str(inp), "-o", str(out), "--quiet", "--overwrite", *extra]
+def ffmpeg_cmd(inp: Path, out: Path) -> list[str]:
+    return [ffmpeg_exe(), "-y", "-loglevel", "error", "-i", str(inp), "-c:v", "libx264", "-preset", "veryfast",
+            "-crf", "20", "-c:a", "copy", str(out)]  # fmt: skip
+
+
+def blurkit_cmd(inp: Path, out: Path) -> list[str]:
+    return [sys.executable, "-m", "blurkit", str(inp), "-o", str(out), "--quiet", "--overwrite"]
+
+
+def blurkit_fast_cmd(inp: Path, out: Path) -> list[str]:
+    return [*blurkit_cmd(inp, out), "--fast"]
 
 
 def deface_cmd(inp: Path, out: Path) -> list[str]:
@@ -222,70 +306,88 @@ def deface_cmd(inp: Path, out: Path) -> list[str]:
             "--ffmpeg-config", config]  # fmt: skip
 
 
-def ffmpeg_cmd(inp: Path, out: Path) -> list[str]:
-    return [ffmpeg_exe(), "-y", "-loglevel", "error", "-i", str(inp), "-c:v", "libx264", "-preset", "veryfast",
-            "-crf", "20", "-c:a", "copy", str(out)]  # fmt: skip
+Command = Callable[[Path, Path], list[str]]
+TRANSCODE = "ffmpeg transcode (veryfast)"
 
 
-def row(name: str, frames: int, m: Measured, s: dict | None = None) -> dict:
-    r = {"run": name, "frames": frames, "fps": round(frames / m.wall, 2), "cpu_fps": round(frames / (m.cpu / 2), 2)}
-    r |= {"wall_s": round(m.wall, 1), "cpu_s": round(m.cpu, 1), "peak_mb": round(m.peak / 2**20)}
-    return r | (s or {})
+def run_all(
+    name: str, inp: Path, frames: int, tools: list[tuple[str, Command]], tmp: Path, clip: Clip | None
+) -> list[dict]:
+    """Each tool on ``inp`` in turn, the plain transcode first; scored against ``clip``'s labels when given."""
+    rows: list[dict] = []
+    transcode_wall = 0.0
+    for run, cmd in [(TRANSCODE, ffmpeg_cmd), *tools]:
+        out = tmp / f"{name}-{len(rows)}.mp4"
+        m = Measured(cmd(inp, out))
+        transcode_wall = transcode_wall or m.wall
+        row = {"clip": name, "run": run, "frames": frames, "fps": round(frames / m.wall, 2)}
+        row |= {"cpu_fps": round(frames / (m.cpu / 2), 2), "wall_s": round(m.wall, 2), "cpu_s": round(m.cpu, 1)}
+        row |= {"x_transcode": round(m.wall / transcode_wall, 2), "peak_mb": round(m.peak / 2**20)}
+        if clip and run != TRANSCODE:
+            row |= score(clip, out, tmp)
+        out.unlink()
+        rows.append(row)
+        print(json.dumps(row), file=sys.stderr, flush=True)
+    return rows
+
+
+def table(rows: list[dict], clips: dict[str, Clip]) -> str:
+    """One markdown table, a block of rows per clip."""
+    lines = [
+        "| clip | run | frames | fps | wall s | × transcode | peak MB | recall | exposed face-frames "
+        f"| exposed in {AFTER_CUT} frames after cuts | flashes |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    shown = None
+    for r in rows:
+        clip = clips.get(r["clip"])
+        head = ""
+        if r["clip"] != shown:
+            shown = r["clip"]
+            if clip:
+                head = f"**{r['clip']}** {clip.size}, {len(clip.cuts)} cut{'s' * (len(clip.cuts) != 1)}"
+            else:
+                head = f"**{r['clip']}** (timed only)"
+        scored = "recall" in r
+        run = f"{r['run']} ({r['scorer_error']})" if r.get("scorer_error") else r["run"]
+        cells = [head, run, r["frames"], f"{r['fps']:.1f}", f"{r['wall_s']:.1f}", f"{r['x_transcode']:.2f}",
+                 r["peak_mb"], f"{r['recall']:.3f}" if scored else "—", r["exposed"] if scored else "—",
+                 f"{r['cut_exposed']} of {r['cut_faces']}" if scored and clip.cuts else "—",
+                 r["flashes"] if scored else "—"]  # fmt: skip
+        lines.append("| " + " | ".join(map(str, cells)) + " |")
+    return "\n".join(lines)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--frames", type=int, default=105, help="frames of the 1080p clip (default 105)")
-    ap.add_argument("--long", type=int, default=10, help="the long input is the clip looped this often (default 10)")
+    ap.add_argument("--frames", type=int, default=105, help="frames of the 1080p street clip (default 105)")
+    ap.add_argument("--long", type=int, default=10, help="the long input is street1080 looped this often (default 10)")
+    ap.add_argument("--clip-frames", type=int, default=150, help="frames of each shared clip but tears-of-steel-cuts")
+    ap.add_argument("--only", action="append", choices=CLIPS, help="run this clip only (repeatable)")
     ap.add_argument("--skip-deface", action="store_true")
-    ap.add_argument("--clips", action="store_true", help="also score the shared clips at their own size")
-    ap.add_argument("--clip-frames", type=int, default=150)
     args = ap.parse_args()
-    if not VIDEOS.is_dir():
-        sys.exit(f"{VIDEOS} is not present")
-    rows = []
+    chosen = args.only or list(CLIPS)
+    needed = [VIDEOS / f"{STREET if n == 'street1080' else n}.mp4" for n in chosen] + [SCORER]
+    missing = [str(p) for p in needed if not p.exists()]
+    if missing:
+        sys.exit(f"the shared research data is missing ({', '.join(missing)}); it is read in place from {SHARED}")
+    sys.path.insert(0, str(SCORER.parent))
+    tools: list[tuple[str, Command]] = [("blurkit", blurkit_cmd), ("blurkit --fast", blurkit_fast_cmd)]
+    tools += [] if args.skip_deface else [("deface (solid)", deface_cmd)]
+    rows: list[dict] = []
+    clips: dict[str, Clip] = {}
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)
-        src, hd, looped = make_clips(tmp, args.frames, args.long)
-        labels = labels_for(src, f"street540-{args.frames}", factor=1920 / 960)
-        n = probe(hd).info.frames
-        runs = [("ffmpeg transcode (veryfast)", ffmpeg_cmd), ("blurkit", blurkit_cmd)]
-        runs += [("blurkit --fast", lambda i, o: blurkit_cmd(i, o, "--fast"))]
-        runs += [] if args.skip_deface else [("deface (solid)", deface_cmd)]
-        for label, cmd in runs:
-            out = tmp / f"{label.split()[0]}-{len(rows)}.mp4"
-            m = Measured(cmd(hd, out))
-            scored = None if label.startswith("ffmpeg") else score(hd, out, labels, tmp)
-            rows.append(row(f"{label}, 1080p", n, m, scored))
-            print(json.dumps(rows[-1]), flush=True)
-        for label, extra in (("blurkit", ()), ("blurkit --fast", ("--fast",))):
-            m = Measured(blurkit_cmd(looped, tmp / "long.mp4", *extra))
-            rows.append(row(f"{label}, 1080p x{args.long}", probe(looped).info.frames, m))
-            print(json.dumps(rows[-1]), flush=True)
-        if args.clips:
-            for clip in sorted(VIDEOS.glob("*.mp4")):
-                short = excerpt(clip, args.clip_frames, tmp)
-                clip_labels = labels_for(short, f"{clip.stem}-{args.clip_frames}")
-                frames = probe(short).info.frames
-                # magenta fill: same detections and tracks as the default, but a fill the scorer always sees
-                # (on a dark stage, erase and deface's black fill change a covered face too little to count)
-                loud = ("magenta", lambda i, o: blurkit_cmd(i, o, "--mode", "fill", "--color", "ff00ff"))
-                runs = [("blurkit", blurkit_cmd), loud, *([] if args.skip_deface else [("deface", deface_cmd)])]
-                for label, cmd in runs:
-                    out = tmp / f"{clip.stem}-{label}.mp4"
-                    m = Measured(cmd(short, out))
-                    name = "blurkit --mode fill (magenta)" if label == "magenta" else label
-                    rows.append(row(f"{name}, {clip.stem}", frames, m, score(short, out, clip_labels, tmp)))
-                    print(json.dumps(rows[-1]), flush=True)
-    OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / "results.json").write_text(json.dumps(rows, indent=1))
-    by = {r["run"]: r for r in rows}
-    deface = by.get("deface (solid), 1080p")
-    if deface:
-        for name in ("blurkit, 1080p", "blurkit --fast, 1080p"):
-            r = by[name]
-            ratio, cpu_ratio = r["fps"] / deface["fps"], r["cpu_fps"] / deface["cpu_fps"]
-            print(f"{name}: {ratio:.1f}x deface's fps ({cpu_ratio:.1f}x by CPU time)")
+        for clip_name in chosen:
+            clips[clip_name] = prepare(clip_name, args, tmp)
+        for clip in clips.values():
+            rows += run_all(clip.name, clip.path, clip.frames, tools, tmp, clip)
+            if clip.name == "street1080" and args.long > 1:
+                looped = loop(clip.path, args.long, tmp)
+                rows += run_all(f"street1080 ×{args.long}", looped, probe(looped).info.frames, tools[:2], tmp, None)
+            OUT.mkdir(parents=True, exist_ok=True)
+            (OUT / "results.json").write_text(json.dumps(rows, indent=1))
+    print(table(rows, clips))
 
 
 if __name__ == "__main__":
