@@ -65,8 +65,10 @@ def box_shifts(a: FrameView, b: FrameView, boxes: np.ndarray) -> np.ndarray:
     points = np.stack(np.broadcast_arrays(xs[:, None, :], ys[:, :, None]), axis=-1).reshape(-1, 1, 2) * a.scale
     # flow only over the part of the picture the points can reach (one face: a small patch, not the frame)
     h, w = a.grey.shape
-    x0, y0 = (max(0, int(v) - REACH) for v in points.reshape(-1, 2).min(axis=0))
-    x1, y1 = (int(v) + REACH for v in points.reshape(-1, 2).max(axis=0))
+    # (boxes drifted off the picture keep a patch at its edge; their points come back as lost)
+    low, high = points.reshape(-1, 2).min(axis=0), points.reshape(-1, 2).max(axis=0)
+    x0, y0 = min(max(0, int(low[0]) - REACH), w - 1), min(max(0, int(low[1]) - REACH), h - 1)
+    x1, y1 = int(high[0]) + REACH, int(high[1]) + REACH
     x1, y1 = min(w, max(x1, x0 + 1)), min(h, max(y1, y0 + 1))
     origin = np.array([x0, y0], np.float32)
     moved, status, _ = cv2.calcOpticalFlowPyrLK(

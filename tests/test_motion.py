@@ -59,3 +59,11 @@ def test_the_film_clip_cuts(shared_data: Path) -> None:
     # the cuts, checked by eye; frames 192-205 strobe on twos (bright, bright, dark, dark): only the onset of
     # each look counts as new, once, and a cut that is not one costs a full detection, never a face
     assert found[:4] == [0, 21, 65, 185] and all(192 <= f <= 194 for f in found[4:]) and len(found) <= 6
+
+
+def test_boxes_off_the_picture_come_back_as_lost() -> None:
+    picture = texture(4)
+    a, b = view_at(picture, 0, 0), view_at(picture, 3, 0)
+    boxes = np.array([[2500, 300, 2600, 400], [-400, -300, -300, -200], [900, 500, 1000, 600]], float)
+    shifts = box_shifts(a, b, boxes)
+    assert np.isnan(shifts[:2]).all() and np.allclose(shifts[2], [-3, 0], atol=0.5)

@@ -22,7 +22,7 @@ OVERVIEW_SIDE = 1024
 # larger than BAND_PIXELS runs as horizontal bands overlapping by BAND_OVERLAP rows. A face taller than
 # the overlap and cut by a seam is found whole at a coarser scale or by the overview pass.
 BAND_PIXELS = 1_300_000
-BAND_OVERLAP = 128
+BAND_OVERLAP = 96
 
 
 class Backend(Protocol):

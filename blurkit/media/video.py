@@ -1,6 +1,6 @@
 """Video: decode, detect, track, obscure and encode as one stream through ffmpeg.
 
-Frames flow decoder -> look-ahead window -> obscure -> encoder, each stage in
+Frames flow decoder -> look-ahead window -> obscure and encode, each stage in
 its own thread or process, so memory holds a fixed number of frames whatever
 the length. Every frame is checked: a quick pass at EVERY_FRAME_ROWS finds any
 face big enough to identify, and the full multi-scale pass at about
@@ -60,10 +60,9 @@ HOLD_SECONDS = 1.0
 LEAD_SECONDS = 0.4
 # Upscaling beyond this adds a pass at the video's own size.
 UPSCALE_ALONE = 1.2
-# The every-frame pass sees the picture this many rows high: a face of MIN_FACE_1080 px at 1080p (and
-# in proportion at any height) is 18 px there, where CenterFace scores real faces well above threshold.
-MIN_FACE_1080 = 40
-EVERY_FRAME_ROWS = 480
+# The every-frame pass sees the picture this many rows high: a face of 40 px at 1080p (and in proportion
+# at any height) is 16 px there, where CenterFace scores real faces at 0.45-0.7, well above threshold.
+EVERY_FRAME_ROWS = 432
 # How far (in pixels of the detector's input) a detected box may sit off the face; tracked boxes get this margin.
 JITTER_PX = 3.0
 # Frames queued between decoder, pipeline and encoder: enough to keep each busy while another works.
@@ -203,20 +202,23 @@ def _decoded(reader: FrameReader, stop: threading.Event) -> Iterator[Frame]:
 
 
 class _Encoder:
-    """Feeds a FrameWriter from a thread, so encoding overlaps decoding and detection."""
+    """Obscures frames and feeds them to a FrameWriter from a thread, so obscuring and encoding
+    overlap decoding and detection (OpenCV, OpenVINO and numpy let go of the GIL while they work)."""
 
-    def __init__(self, writer: FrameWriter, stop: threading.Event) -> None:
-        self.writer, self._stop = writer, stop
+    def __init__(self, writer: FrameWriter, settings: Settings, stop: threading.Event) -> None:
+        self.writer, self._settings, self._stop = writer, settings, stop
         self._queue: queue.Queue = queue.Queue(QUEUE_FRAMES)
         self._worker = _Worker(self._drain)
         self._worker.start()
 
     def _drain(self) -> None:
         while (item := _get(self._queue, self._stop)) is not _END:
-            self.writer.write(*item)  # type: ignore[misc]
+            frame, regions = item  # type: ignore[misc]
+            pixels = obscure(frame.pixels, regions, self._settings, frame=frame.index)
+            self.writer.write(pixels, frame.pts_ns, frame.duration_ns)
 
-    def put(self, pixels: np.ndarray, pts_ns: int, duration_ns: int) -> None:
-        _put(self._queue, (pixels, pts_ns, duration_ns), self._stop, self._worker)
+    def put(self, frame: Frame, regions: list[Region]) -> None:
+        _put(self._queue, (frame, regions), self._stop, self._worker)
 
     def finish(self) -> None:
         """Wait until every frame is written and ffmpeg has closed the file cleanly."""
@@ -252,7 +254,7 @@ def anonymize_video(
         nullcontext() if dry_run else atomic_destination(dst, overwrite) as tmp,
         nullcontext() if tmp is None else FrameWriter(src, tmp, p, opts) as writer,
     ):
-        encoder = None if writer is None else _Encoder(writer, stop)
+        encoder = None if writer is None else _Encoder(writer, settings, stop)
         try:
             decoded = run.process(_decoded(reader, stop), encoder, cancel)
             if encoder is not None:
@@ -362,7 +364,7 @@ class _Run:
                 if best is None or r.score > best.score:
                     self.tracks[r.track_id] = r
         if encoder is not None:
-            encoder.put(obscure(frame.pixels, regions, self.settings, frame=i), frame.pts_ns, frame.duration_ns)
+            encoder.put(frame, regions)
         now = time.monotonic()
         if self.progress and now - self._reported >= PROGRESS_SECONDS:
             self._reported = now
