@@ -47,11 +47,14 @@ OUTPUTS = ("537", "538", "539", "540")
 
 class _OpenVino:
     """The model compiled for any input size (dynamic shape), plus a fixed-size copy for each size up to 720p
-    seen twice. A fixed-size model runs about 10 % faster up to 1280x720 (3 % at 1920x1080), so video's repeated
-    sizes get one; a compile costs 0.15-0.4 s, so a size seen once (one photo) does not, nor do larger sizes,
-    where a fixed-size model would also hold 300-550 MB."""
+    seen STATIC_AFTER times. A fixed-size model runs about 10 % faster up to 1280x720 (3 % at 1920x1080), so
+    video's repeated sizes get one; a compile costs 0.15-0.4 s, so a size seen a few times (photos) does not,
+    nor do larger sizes, where a fixed-size model would also hold 300-550 MB."""
 
     STATIC_MODELS = 4  # fixed-size models kept, the least recently used dropped first
+    # uses of a size before it gets a fixed-size model: a video's sizes repeat every frame; a folder of photos
+    # repeats a few sizes now and then, and compiling for each would cost more than it saves
+    STATIC_AFTER = 16
     STATIC_MAX_PIXELS = 1280 * 736
 
     def __init__(self, path: Path) -> None:
@@ -73,7 +76,7 @@ class _OpenVino:
         }
         self._dynamic = self._compile(self._model)
         self._static: OrderedDict[tuple[int, int], ov.InferRequest] = OrderedDict()
-        self._seen: set[tuple[int, int]] = set()
+        self._seen: dict[tuple[int, int], int] = {}
 
     def _compile(self, model: ov.Model) -> ov.InferRequest:
         return self._core.compile_model(model, "CPU", self._config).create_infer_request()
@@ -83,10 +86,10 @@ class _OpenVino:
         if shape in self._static:
             self._static.move_to_end(shape)
             return self._static[shape]
-        if shape not in self._seen or h * w > self.STATIC_MAX_PIXELS:
-            if len(self._seen) >= 64:  # a long batch of photos of many sizes
+        self._seen[shape] = self._seen.get(shape, 0) + 1
+        if self._seen[shape] < self.STATIC_AFTER or h * w > self.STATIC_MAX_PIXELS:
+            if len(self._seen) >= 256:  # a long batch of photos of many sizes
                 self._seen.clear()
-            self._seen.add(shape)
             return self._dynamic
         model = self._model.clone()
         model.reshape({model.inputs[0]: [1, 3, h, w]})
