@@ -13,11 +13,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
 import synthetic_clips
 from synthetic_clips import Clip, FaceBox, box_changed, changed
+from test_video import decoded
 
 import blurkit
 
@@ -43,17 +43,6 @@ class Run:
     clip: Clip
     before: list[np.ndarray]
     after: list[np.ndarray]
-
-
-def decoded(path: Path) -> list[np.ndarray]:
-    """RGB frames as OpenCV decodes them."""
-    cap = cv2.VideoCapture(str(path))
-    frames = []
-    while True:
-        ok, frame = cap.read()
-        if not ok:
-            return frames
-        frames.append(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
 
 
 @pytest.fixture(scope="module")
