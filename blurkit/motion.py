@@ -14,8 +14,6 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-# Flow runs on a copy at most this many rows high: plenty for faces, a quarter of the cost of 1080p.
-FLOW_ROWS = 540
 WIN = (15, 15)
 LEVELS = 3
 # Points followed per box (GRID x GRID over its inner part) and how many must be followed to trust the median.
@@ -45,12 +43,11 @@ class FrameView:
     thumb: np.ndarray  # THUMB-sized float32 RGB
 
 
-def frame_view(rgb: np.ndarray) -> FrameView:
-    h = rgb.shape[0]
-    scale = min(1.0, FLOW_ROWS / h)
-    small = rgb if scale == 1.0 else cv2.resize(rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    thumb = cv2.resize(small, THUMB, interpolation=cv2.INTER_AREA).astype(np.float32)
-    return FrameView(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY), scale, thumb)
+def frame_view(image: np.ndarray, scale: float = 1.0) -> FrameView:
+    """``image`` is the frame as flow should see it, ``scale`` times the frame's size (the video pipeline
+    passes the small copy its every-frame detection sees, so each frame is shrunk once)."""
+    thumb = cv2.resize(image, THUMB, interpolation=cv2.INTER_AREA).astype(np.float32)
+    return FrameView(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY), scale, thumb)
 
 
 def box_shifts(a: FrameView, b: FrameView, boxes: np.ndarray) -> np.ndarray:

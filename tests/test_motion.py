@@ -7,7 +7,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from blurkit.detect.multiscale import scaled
 from blurkit.media.ffmpeg import FrameReader, probe
+from blurkit.media.video import EVERY_FRAME_ROWS
 from blurkit.motion import ShotCuts, box_shifts, frame_view
 
 
@@ -20,8 +22,10 @@ def texture(seed: int, height: int = 1200, width: int = 2100) -> np.ndarray:
 
 
 def view_at(picture: np.ndarray, dx: int, dy: int):
-    """A 1920x1080 camera over ``picture``, moved by (dx, dy): the content moves the other way."""
-    return frame_view(np.ascontiguousarray(picture[60 + dy : 1140 + dy, 90 + dx : 2010 + dx]))
+    """A 1920x1080 camera over ``picture``, moved by (dx, dy): the content moves the other way. Seen as the
+    video pipeline sees it, at the every-frame pass's size."""
+    scale = EVERY_FRAME_ROWS / 1080
+    return frame_view(scaled(picture[60 + dy : 1140 + dy, 90 + dx : 2010 + dx], scale), scale)
 
 
 def test_boxes_move_with_the_picture_wherever_they_are() -> None:
@@ -46,7 +50,7 @@ def test_a_strobe_is_not_a_cut_on_every_frame() -> None:
     picture = texture(3)
     cuts = ShotCuts()
     bright = [f % 2 == 1 for f in range(40)]
-    found = [cuts.is_cut(frame_view(cv2.convertScaleAbs(picture[:540, :960], alpha=1.6 if b else 0.6))) for b in bright]
+    found = [cuts.is_cut(frame_view(cv2.convertScaleAbs(picture[:432, :768], alpha=1.6 if b else 0.6))) for b in bright]
     assert sum(found[5:]) == 0
 
 
@@ -55,7 +59,8 @@ def test_the_film_clip_cuts(shared_data: Path) -> None:
     info = probe(clip).info
     cuts = ShotCuts()
     with FrameReader(clip, info.width, info.height) as reader:
-        found = [frame.index for frame in reader if cuts.is_cut(frame_view(frame.pixels))]
+        scale = EVERY_FRAME_ROWS / info.height
+        found = [frame.index for frame in reader if cuts.is_cut(frame_view(scaled(frame.pixels, scale), scale))]
     # the cuts, checked by eye; frames 192-205 strobe on twos (bright, bright, dark, dark): only the onset of
     # each look counts as new, once, and a cut that is not one costs a full detection, never a face
     assert found[:4] == [0, 21, 65, 185] and all(192 <= f <= 194 for f in found[4:]) and len(found) <= 6

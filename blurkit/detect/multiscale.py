@@ -51,15 +51,22 @@ def _bands(x0: int, y0: int, x1: int, y1: int) -> Iterator[tuple[int, int, int, 
         yield x0, max(y0, top - BAND_OVERLAP // 2), x1, min(y1, top + step + BAND_OVERLAP // 2)
 
 
-def detect_at_scale(backend: Backend, image: np.ndarray, scale: float) -> list[Region]:
+def scaled(image: np.ndarray, scale: float) -> np.ndarray:
+    """The image as a detector sees it at ``scale`` (at least 32 px a side)."""
     h, w = image.shape[:2]
     sw, sh = max(32, round(w * scale)), max(32, round(h * scale))
     interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
-    scaled = image if (sw, sh) == (w, h) else cv2.resize(image, (sw, sh), interpolation=interp)
+    return image if (sw, sh) == (w, h) else cv2.resize(image, (sw, sh), interpolation=interp)
+
+
+def detect_at_scale(backend: Backend, image: np.ndarray, scale: float) -> list[Region]:
+    h, w = image.shape[:2]
+    scaled_image = scaled(image, scale)
+    sh, sw = scaled_image.shape[:2]
     fx, fy = w / sw, h / sh
     found = []
     for x0, y0, x1, y1 in tiles(sw, sh):
-        for r in backend.detect(scaled[y0:y1, x0:x1]):
+        for r in backend.detect(scaled_image[y0:y1, x0:x1]):
             found.append(r.moved(x0, y0).moved(0, 0, fx, fy))
     return found
 

@@ -27,6 +27,7 @@ import numpy as np
 
 from blurkit.atomic import atomic_destination
 from blurkit.detect import detect_faces
+from blurkit.detect.multiscale import scaled
 from blurkit.errors import Cancelled, MediaError
 from blurkit.media.ffmpeg import (
     EncodeOptions,
@@ -299,6 +300,7 @@ class _Run:
         self.total = info.frames
         self.full = video_detection_settings(settings, info)
         self.quick = settings.with_(scales=(_every_frame_scale(info),))
+        self._as_is = settings.with_(scales=(1.0,))
         self.tracker = Tracker(
             hold=max(settings.detect_every, round(HOLD_SECONDS * info.fps)),
             lead=lead,
@@ -314,6 +316,10 @@ class _Run:
         self._spans: dict[int, tuple[int, int]] = {}
         self._reported = 0.0
 
+    def _quick_pass(self, frame: Frame, small: np.ndarray) -> list[Region]:
+        (h, w), (sh, sw) = frame.pixels.shape[:2], small.shape[:2]
+        return [r.moved(0, 0, w / sw, h / sh) for r in detect_faces(small, self._as_is)]
+
     def _move(self, boxes: np.ndarray, a: int, b: int) -> np.ndarray:
         return box_shifts(self.views[a], self.views[b], boxes)
 
@@ -326,14 +332,16 @@ class _Run:
             if cancel is not None and cancel.is_set():
                 raise Cancelled("cancelled; nothing was written")
             i = frame.index
-            view = self.views[i] = frame_view(frame.pixels)
+            # the every-frame pass and the motion estimate share one small copy of the frame
+            small = scaled(frame.pixels, self.quick.scales[0])
+            view = self.views[i] = frame_view(small, small.shape[1] / frame.pixels.shape[1])
             cut = self.shots.is_cut(view)
             if cut:
                 self.cuts.append(i)
             self.tracker.next_frame(i, cut)
             full = cut or i - last_full >= self.settings.detect_every
             last_full = i if full else last_full
-            self.tracker.update(i, detect_faces(frame.pixels, self.full if full else self.quick))
+            self.tracker.update(i, detect_faces(frame.pixels, self.full) if full else self._quick_pass(frame, small))
             window.append(frame)
             last = frame
             if len(window) > self.lead:
