@@ -321,6 +321,8 @@ class FrameReader:
         if self._proc.poll() is None:
             self._proc.kill()
         self._proc.wait()
+        # the log reader sees the dead process's end of file; closing its stream under it would crash it
+        self._stderr.join(timeout=5)
         for stream in (self._proc.stdout, self._proc.stderr):
             if stream:
                 stream.close()
