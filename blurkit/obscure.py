@@ -82,14 +82,21 @@ def mask_of(shape: tuple[int, ...], masks: list[Region]) -> np.ndarray:
 # A secret drawn once per process: every mode's noise comes from it, so nothing an attacker can read off
 # the output (a mask's coordinates, a track number) lets them regenerate the noise and subtract it.
 _SECRET = int.from_bytes(os.urandom(16), "big")
-# Textures of the tracks seen lately: a track keeps its pattern from frame to frame (no flicker).
+# Textures of the regions seen lately: a track keeps its pattern from frame to frame (no flicker).
 TEXTURES_KEPT = 512
 
 
-def _rng(r: Region) -> np.random.Generator:
-    """Noise of a video track is the track's own; a photo region's is its geometry's (both keyed by the secret)."""
-    key = [r.track_id, 1] if r.track_id is not None else [abs(int(v)) for v in (r.x0, r.y0, r.x1, r.y1)]
+def _key(r: Region) -> tuple[int, ...]:
+    """Noise of a video track is the track's own; a photo region's is its geometry's."""
+    return (r.track_id, 1) if r.track_id is not None else tuple(abs(int(v)) for v in (r.x0, r.y0, r.x1, r.y1))
+
+
+def _rng_for(key: tuple[int, ...]) -> np.random.Generator:
     return np.random.default_rng([_SECRET, *key])
+
+
+def _rng(r: Region) -> np.random.Generator:
+    return _rng_for(_key(r))
 
 
 @dataclass(frozen=True)
@@ -122,12 +129,12 @@ def _make_texture(rng: np.random.Generator) -> _Texture:
 
 
 @lru_cache(maxsize=TEXTURES_KEPT)
-def _track_texture(track_id: int) -> _Texture:
-    return _make_texture(np.random.default_rng([_SECRET, track_id, 1]))
+def _texture_for(key: tuple[int, ...]) -> _Texture:
+    return _make_texture(_rng_for(key))
 
 
 def _texture(r: Region) -> _Texture:
-    return _track_texture(r.track_id) if r.track_id is not None else _make_texture(_rng(r))
+    return _texture_for(_key(r))
 
 
 def _erase_fill(src: np.ndarray, outside: np.ndarray, r: Region) -> np.ndarray:

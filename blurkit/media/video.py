@@ -272,7 +272,7 @@ def anonymize_video(
         "fps": round(info.fps, 3),
         "duration": round(info.duration, 3),
         "audio": "none" if not info.has_audio else "kept" if opts.audio else "dropped",
-        "detection": {"every": every, "scales": list(run.full.scales), "every_frame_scale": run.quick.scales[0]},
+        "detection": {"every": every, "scales": list(run.full.scales), "every_frame_scale": run.quick_scale},
         "cuts": run.cuts,
     }
     return result
@@ -299,8 +299,8 @@ class _Run:
         self.settings, self.lead, self.manual, self.progress = settings, lead, manual, progress
         self.total = info.frames
         self.full = video_detection_settings(settings, info)
-        self.quick = settings.with_(scales=(_every_frame_scale(info),))
-        self._as_is = settings.with_(scales=(1.0,))
+        self.quick_scale = _every_frame_scale(info)
+        self._as_is = settings.with_(scales=(1.0,))  # the every-frame pass runs on a copy already at its scale
         self.tracker = Tracker(
             hold=max(settings.detect_every, round(HOLD_SECONDS * info.fps)),
             lead=lead,
@@ -333,7 +333,7 @@ class _Run:
                 raise Cancelled("cancelled; nothing was written")
             i = frame.index
             # the every-frame pass and the motion estimate share one small copy of the frame
-            small = scaled(frame.pixels, self.quick.scales[0])
+            small = scaled(frame.pixels, self.quick_scale)
             view = self.views[i] = frame_view(small, small.shape[1] / frame.pixels.shape[1])
             cut = self.shots.is_cut(view)
             if cut:
