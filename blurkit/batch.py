@@ -7,14 +7,15 @@ import os
 import signal
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from multiprocessing.synchronize import Event as EventType
-from pathlib import Path
+from pathlib import Path, PurePath
 
 from blurkit.api import Progress, anonymize_file, failed
-from blurkit.atomic import PARTIAL_MARK
+from blurkit.atomic import PARTIAL_MARK, folds_case, path_key
 from blurkit.errors import Cancelled, MediaError
 from blurkit.media import kind_of
+from blurkit.naming import NAMINGS, new_name, revealing
 from blurkit.regions import Region
 from blurkit.result import FileResult
 from blurkit.settings import Settings
@@ -26,68 +27,100 @@ class Job:
     dst: Path
 
 
+@dataclass(frozen=True)
+class Skipped:
+    """A file in an input folder left out on purpose, and why: the summary and the report list them."""
+
+    path: Path
+    reason: str
+
+    def to_dict(self) -> dict:
+        return {"path": str(self.path), "reason": self.reason}
+
+
+@dataclass
+class Plan:
+    jobs: list[Job]
+    problems: list[FileResult]  # named inputs that cannot be done, each a failed result
+    skipped: list[Skipped] = field(default_factory=list)
+    revealing: list[Path] = field(default_factory=list)  # kept outputs named like a camera's files
+
+
 def output_is_a_file(inputs: Sequence[str | Path], output: str | Path) -> bool:
     """One input file and an OUTPUT that names a photo or video (not a folder): write just that file."""
     output = Path(output)
     return len(inputs) == 1 and Path(inputs[0]).is_file() and bool(kind_of(output)) and not output.is_dir()
 
 
-def plan(inputs: Sequence[str | Path], output: str | Path) -> tuple[list[Job], list[FileResult]]:
-    """Jobs for files and folders (walked recursively, tree mirrored under ``output``),
-    and failures for inputs that cannot be planned. One file in: ``output`` may name a file."""
+def plan(inputs: Sequence[str | Path], output: str | Path, naming: str = "keep") -> Plan:
+    """Jobs for files and folders (walked recursively), and failures for inputs that cannot be planned.
+    With ``naming`` 'keep' the tree is mirrored under ``output``; otherwise every file gets a new name
+    directly in it (see ``blurkit.naming``). One file in: ``output`` may name a file."""
+    if naming not in NAMINGS:
+        raise ValueError(f"unknown naming {naming!r}; choose one of {', '.join(NAMINGS)}")
     inputs, output = [Path(p) for p in inputs], Path(output)
     if output_is_a_file(inputs, output):
-        return [Job(inputs[0], output)], []
-    jobs: list[Job] = []
-    problems: list[FileResult] = []
-    taken: dict[Path, Path] = {}
-    sources: dict[Path, Path] = {}
-
-    def add(src: Path, dst: Path) -> None:
-        sources[src.resolve()] = src
-        if dst in taken:
-            problems.append(failed(src, dst, MediaError(f"would write the same output as {taken[dst]}")))
-        else:
-            taken[dst] = src
-            jobs.append(Job(src, dst))
-
-    out_resolved = output.resolve()
+        return Plan([Job(inputs[0], output)], [])
+    fold = folds_case(output)
+    result = Plan([], [])
+    found: list[tuple[Path, PurePath]] = []  # each file, with its path under output if names are kept
     for item in inputs:
         if item.is_dir():
-            for src in sorted(_walk(item, out_resolved)):
-                add(src, output / src.relative_to(item))
+            files, skipped = _walk(item, path_key(output, fold), fold)
+            found += [(src, src.relative_to(item)) for src in files]
+            result.skipped += skipped
         elif item.is_file():
             if kind_of(item) is None:
-                problems.append(failed(item, None, MediaError(f"unsupported file type {item.suffix or '(no suffix)'}")))
+                reason = f"unsupported file type {item.suffix or '(no suffix)'}"
+                result.problems.append(failed(item, None, MediaError(reason)))
             else:
-                add(item, output / item.name)
+                found.append((item, PurePath(item.name)))
         else:
-            problems.append(failed(item, None, MediaError("no such file or folder")))
-    return _sparing_inputs(jobs, problems, sources)
-
-
-def _sparing_inputs(
-    jobs: list[Job], problems: list[FileResult], sources: dict[Path, Path]
-) -> tuple[list[Job], list[FileResult]]:
-    """Drop jobs whose output would replace any input of the batch, even with --overwrite
-    (e.g. ``blurkit a/ b/ -o b``): that input is the user's only copy."""
-    kept = []
-    for job in jobs:
-        victim = sources.get(job.dst.resolve())
-        if victim is None:
-            kept.append(job)
+            result.problems.append(failed(item, None, MediaError("no such file or folder")))
+    taken: dict[str, Path] = {}
+    sources = {path_key(src, fold): src for src, _ in found}
+    for i, (src, relative) in enumerate(found):
+        dst = output / (relative if naming == "keep" else new_name(src.suffix, naming, i, len(found)))
+        while naming == "random" and path_key(dst, fold) in taken:
+            dst = output / new_name(src.suffix, naming, i, len(found))
+        key = path_key(dst, fold)
+        if key in sources:
+            # e.g. ``blurkit a/ b/ -o b``, even with --overwrite: that input is the user's only copy
+            reason = f"its output would replace the input {sources[key]}"
+            result.problems.append(failed(src, dst, MediaError(reason)))
+        elif key in taken:
+            same = "" if str(taken[key]) == str(dst) else " (names differing only in case are one file there)"
+            reason = f"would write the same output as {taken[key]}{same}"
+            result.problems.append(failed(src, dst, MediaError(reason)))
         else:
-            problems.append(failed(job.src, job.dst, MediaError(f"its output would replace the input {victim}")))
-    return kept, problems
+            taken[key] = src
+            result.jobs.append(Job(src, dst))
+    if naming == "keep":
+        result.revealing = [job.dst for job in result.jobs if revealing(job.dst.relative_to(output))]
+    return result
 
 
-def _walk(folder: Path, skip: Path) -> list[Path]:
-    found = []
+def _walk(folder: Path, skip: str, fold: bool) -> tuple[list[Path], list[Skipped]]:
+    """Photos and videos under ``folder``, sorted, leaving out ``skip`` (the output inside an input);
+    and what else was there, with why it was left out."""
+    found: list[Path] = []
+    skipped: list[Skipped] = []
     for root, dirs, files in os.walk(folder):
         here = Path(root)
-        dirs[:] = [d for d in dirs if not d.startswith(".") and (here / d).resolve() != skip]
-        found += [here / f for f in files if not f.startswith(".") and PARTIAL_MARK not in f and kind_of(here / f)]
-    return found
+        dirs[:] = [d for d in dirs if path_key(here / d, fold) != skip]
+        skipped += [Skipped(here / d, "hidden folder") for d in dirs if d.startswith(".")]
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        for name in files:
+            path = here / name
+            if PARTIAL_MARK in name:
+                skipped.append(Skipped(path, "unfinished output of an interrupted run"))
+            elif name.startswith("."):
+                skipped.append(Skipped(path, "hidden file"))
+            elif kind_of(path) is None:
+                skipped.append(Skipped(path, f"not a photo or video blurkit reads ({path.suffix or 'no suffix'})"))
+            else:
+                found.append(path)
+    return sorted(found), sorted(skipped, key=lambda s: s.path)
 
 
 def _run_one(

@@ -11,10 +11,13 @@ from tqdm import tqdm
 
 from blurkit import __version__
 from blurkit.api import Progress
-from blurkit.batch import Job, output_is_a_file, plan, run
+from blurkit.atomic import check_writable
+from blurkit.batch import Job, Plan, output_is_a_file, plan, run
+from blurkit.errors import BlurkitError
 from blurkit.media import kind_of
+from blurkit.naming import NAMINGS
 from blurkit.regions import Region
-from blurkit.report import write_report
+from blurkit.report import write_name_map, write_report
 from blurkit.result import FileResult
 from blurkit.settings import AUDIO, DETECTORS, FAST_VIDEO, MODES, NOT_REMOVED, PRESETS, SHAPES, Settings
 
@@ -25,8 +28,9 @@ Find every face in photos and videos and obscure it so it cannot be recognised.
 Works offline; inputs are never modified.
 
 INPUT is any mix of files and folders. Folders are walked recursively and their
-tree is mirrored under OUTPUT with the same file names. With a single input
-file, OUTPUT may name the output file instead of a folder.
+tree is mirrored under OUTPUT with the same file names (or, with --names random
+or sequential, every file gets a new name directly in OUTPUT). With a single
+input file, OUTPUT may name the output file instead of a folder.
 
 Every output carries no metadata: no EXIF (GPS, time, camera serial), no
 embedded thumbnail, no XMP/IPTC, no colour profile (converted to sRGB).
@@ -42,9 +46,14 @@ modes:
 not removed: {NOT_REMOVED}.
 Check the results before you publish.
 
+file names (--names):
+{chr(10).join(f"  {name:11} {text}" for name, text in NAMINGS.items())}
+
 exit status: 0 all files done, 1 some files failed (each named on stderr),
 2 usage error, 130 interrupted (no partial files are left).
 """
+# Skipped files named one per line in the summary, before "... and N more".
+SKIPPED_SHOWN = 20
 
 
 def _color(text: str) -> tuple[int, int, int]:
@@ -143,7 +152,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
     g = p.add_argument_group("run")
     g.add_argument("-j", "--jobs", type=int, default=1, metavar="N", help="files processed in parallel (default 1)")
-    g.add_argument("--report", type=Path, metavar="FILE.json", help="write what was found and written, per file")
+    g.add_argument(
+        "--names",
+        choices=NAMINGS,
+        default="keep",
+        help="output file names: keep, random or sequential (default keep; see below)",
+    )
+    g.add_argument(
+        "--report",
+        type=Path,
+        metavar="FILE.json",
+        help="write what was found and written, per file, and what was skipped; it names the inputs",
+    )
+    g.add_argument(
+        "--name-map",
+        type=Path,
+        metavar="FILE.csv",
+        help="write input,output for each file written; it links renamed outputs to the originals",
+    )
     g.add_argument("--dry-run", action="store_true", help="detect and report, write no images or videos")
     g.add_argument("--overwrite", action="store_true", help="replace existing output files (never an input)")
     g.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary; errors still go to stderr")
@@ -179,17 +205,29 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(str(exc))
     if args.jobs < 1:
         parser.error("--jobs must be at least 1")
-    if args.report and kind_of(args.report):
-        parser.error(f"--report {args.report} names a photo or video; give a .json file")
+    for flag, path, want in (("--report", args.report, ".json"), ("--name-map", args.name_map, ".csv")):
+        if path and kind_of(path):
+            parser.error(f"{flag} {path} names a photo or video; give a {want} file")
+    if args.report and args.name_map and args.report.absolute() == args.name_map.absolute():
+        parser.error("--report and --name-map must be different files")
     output = Path(args.output)
     if output.exists() and not output.is_dir() and not output_is_a_file(args.inputs, output):
         parser.error(f"{output} is a file; OUTPUT must be a folder (or, with one input file, a photo or video file)")
+    for flag, path in (("--report", args.report), ("--name-map", args.name_map)):
+        try:
+            if path:
+                check_writable(path, args.overwrite)
+        except BlurkitError as exc:
+            print(f"blurkit: {flag}: {exc}", file=sys.stderr)
+            return EXIT_USAGE
     signal.signal(signal.SIGTERM, _sigterm)
 
-    jobs, results = plan(args.inputs, args.output)
+    planned = plan(args.inputs, args.output, args.names)
+    jobs, results = planned.jobs, list(planned.problems)
     for r in results:
         _say_failed(r)
     if not jobs and not results:
+        _say_skipped(planned)
         print("blurkit: no photos or videos found in the inputs", file=sys.stderr)
         return EXIT_FAILED
     bar = tqdm(total=len(jobs), unit="file", disable=args.quiet or len(jobs) < 2, file=sys.stderr)
@@ -232,10 +270,20 @@ def main(argv: list[str] | None = None) -> int:
         print("blurkit: interrupted; no partial files were left", file=sys.stderr)
         return EXIT_INTERRUPTED
     bar.close()
-    if args.report:
-        write_report(args.report, results, settings)
+    try:
+        if args.report:
+            write_report(
+                args.report, results, settings, skipped=planned.skipped, naming=args.names, overwrite=args.overwrite
+            )
+        if args.name_map:
+            write_name_map(args.name_map, results, overwrite=args.overwrite)
+    except (OSError, BlurkitError) as exc:
+        print(f"blurkit: the report was not written: {' '.join(str(exc).split())}", file=sys.stderr)
+        return EXIT_FAILED
     bad = [r for r in results if r.status == "failed"]
     if not args.quiet:
+        _say_skipped(planned)
+        _say_names(planned, args)
         done = [r for r in results if r.status != "failed"]
         verb = "checked" if args.dry_run else "anonymized"
         print(
@@ -245,6 +293,35 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
     return EXIT_FAILED if bad else EXIT_OK
+
+
+def _say_skipped(planned: Plan) -> None:
+    """Every file a folder held that was left out, with why: nothing is dropped without a word."""
+    if not planned.skipped:
+        return
+    print(f"blurkit: skipped {len(planned.skipped)} file(s) in the input folders:", file=sys.stderr)
+    for s in planned.skipped[:SKIPPED_SHOWN]:
+        print(f"  {s.path}: {s.reason}", file=sys.stderr)
+    if len(planned.skipped) > SKIPPED_SHOWN:
+        print(f"  ... and {len(planned.skipped) - SKIPPED_SHOWN} more (all listed by --report)", file=sys.stderr)
+
+
+def _say_names(planned: Plan, args: argparse.Namespace) -> None:
+    """What the output names and the side files still tell about the originals."""
+    if planned.revealing:
+        print(
+            f"blurkit: {len(planned.revealing)} output name(s) look like a camera's or a date, e.g. "
+            f"{planned.revealing[0].name}; they can give away when and with what it was taken "
+            "(--names random or sequential leaves them out)",
+            file=sys.stderr,
+        )
+    links = [f"{flag} {path}" for flag, path in (("--report", args.report), ("--name-map", args.name_map)) if path]
+    if links and (args.names != "keep" or args.name_map):
+        print(
+            f"blurkit: {' and '.join(links)} link(s) every output to its original; "
+            "keep them apart from what you publish",
+            file=sys.stderr,
+        )
 
 
 def _say_failed(r: FileResult) -> None:

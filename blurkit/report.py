@@ -1,28 +1,53 @@
-"""The --report JSON: what was found, with which settings, and what was written."""
+"""The --report JSON and the --name-map CSV: what was found, with which settings, and what was written."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from collections.abc import Sequence
 from pathlib import Path
 
 from blurkit import __version__
 from blurkit.atomic import write_atomically
+from blurkit.batch import Skipped
 from blurkit.result import FileResult
 from blurkit.settings import NOT_REMOVED, Settings
 
 
-def build_report(results: Sequence[FileResult], settings: Settings) -> dict:
+def build_report(
+    results: Sequence[FileResult], settings: Settings, skipped: Sequence[Skipped] = (), naming: str = "keep"
+) -> dict:
     # settings also per file, so an entry copied out of the report still says how it was made
     used = settings.to_dict()
     return {
         "blurkit": __version__,
         "settings": used,
+        "naming": naming,
         "not_removed": NOT_REMOVED,
         "files": [{**r.to_dict(), "settings": used} for r in results],
+        "skipped": [s.to_dict() for s in skipped],
     }
 
 
-def write_report(path: Path, results: Sequence[FileResult], settings: Settings) -> None:
-    data = json.dumps(build_report(results, settings), indent=1).encode()
-    write_atomically(path, data, overwrite=True)
+def write_report(
+    path: Path,
+    results: Sequence[FileResult],
+    settings: Settings,
+    *,
+    skipped: Sequence[Skipped] = (),
+    naming: str = "keep",
+    overwrite: bool = False,
+) -> None:
+    """Written like every output: whole or not at all, never over an existing file unless ``overwrite``."""
+    data = json.dumps(build_report(results, settings, skipped, naming), indent=1).encode()
+    write_atomically(path, data, overwrite)
+
+
+def write_name_map(path: Path, results: Sequence[FileResult], *, overwrite: bool = False) -> None:
+    """input,output per written file: the one record that links renamed outputs back to the originals."""
+    text = io.StringIO()
+    rows = csv.writer(text)
+    rows.writerow(["input", "output"])
+    rows.writerows([str(r.src), str(r.dst)] for r in results if r.status == "written")
+    write_atomically(path, text.getvalue().encode(), overwrite)

@@ -1,0 +1,220 @@
+"""Files and names: reports that never clobber, long and case-folded names, output naming, skipped files."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from photo_fixtures import load_rgb, sha256
+
+import blurkit.atomic
+from blurkit import BlurkitError, anonymize_file
+from blurkit.batch import plan
+from blurkit.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, main
+from blurkit.naming import revealing
+
+SAMPLES = Path(__file__).resolve().parent.parent / "sample_media"
+
+
+def photo(path: Path, sample: str = "grace_hopper.jpg") -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes((SAMPLES / sample).read_bytes())
+    return path
+
+
+def files(folder: Path) -> list[str]:
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()) if folder.exists() else []
+
+
+@pytest.fixture
+def folds_case(monkeypatch: pytest.MonkeyPatch) -> None:
+    """This file system as macOS and Windows see theirs: names differing only in case are one file."""
+    monkeypatch.setattr(blurkit.atomic, "_probe_folding", lambda folder: True)
+
+
+# --report and --name-map
+
+
+def test_report_is_not_replaced_without_overwrite(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    src = photo(tmp_path / "in" / "a.jpg")
+    report = tmp_path / "report.json"
+    report.write_text("the editor's notes")
+    assert main([str(src.parent), "-o", str(tmp_path / "out"), "--report", str(report)]) == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert report.read_text() == "the editor's notes"
+    assert files(tmp_path / "out") == []  # refused before any work
+    assert len(err.strip().splitlines()) == 1 and "already exists" in err
+
+    assert main([str(src.parent), "-o", str(tmp_path / "out"), "--report", str(report), "--overwrite"]) == EXIT_OK
+    assert json.loads(report.read_text())["files"][0]["status"] == "written"
+    assert [p.name for p in tmp_path.iterdir() if "partial" in p.name] == []
+
+
+@pytest.mark.parametrize("where", ["under_a_file", "in_a_folder_named_like_it"])
+def test_unwritable_report_is_one_line_up_front(tmp_path: Path, capsys: pytest.CaptureFixture, where: str) -> None:
+    src = photo(tmp_path / "in" / "a.jpg")
+    if where == "under_a_file":
+        (tmp_path / "notes").write_text("x")
+        report = tmp_path / "notes" / "report.json"
+    else:
+        report = tmp_path / "report.json"
+        report.mkdir()
+    assert main([str(src.parent), "-o", str(tmp_path / "out"), "--report", str(report)]) == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err and "--report" in err
+    assert files(tmp_path / "out") == []
+
+
+def test_name_map_links_renamed_outputs_and_warns(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    photo(tmp_path / "in" / "Jane's phone" / "IMG_20240501_143211.jpg")
+    photo(tmp_path / "in" / "PXL_20240501_150002.png", "astronaut.png")
+    out, names = tmp_path / "out", tmp_path / "private" / "names.csv"
+    args = [str(tmp_path / "in"), "-o", str(out), "--names", "random", "--name-map", str(names)]
+    assert main(args) == EXIT_OK
+    err = capsys.readouterr().err
+    rows = list(csv.DictReader(names.open()))
+    assert sorted(Path(r["input"]).name for r in rows) == ["IMG_20240501_143211.jpg", "PXL_20240501_150002.png"]
+    assert sorted(Path(r["output"]).name for r in rows) == files(out)
+    assert f"--name-map {names} link(s) every output to its original" in err
+    assert "look like a camera" not in err
+    # a second run refuses to replace the map before doing anything
+    assert main([*args[:2], str(tmp_path / "out2"), *args[3:]]) == EXIT_USAGE
+    assert files(tmp_path / "out2") == []
+
+
+# names
+
+
+def test_random_names_keep_nothing_of_the_original(tmp_path: Path) -> None:
+    photo(tmp_path / "in" / "Jane's phone" / "IMG_20240501_143211.JPG")
+    photo(tmp_path / "in" / "DSC_0042.png", "astronaut.png")
+    out = tmp_path / "out"
+    assert main([str(tmp_path / "in"), "-o", str(out), "--names", "random"]) == EXIT_OK
+    written = files(out)
+    assert len(written) == 2 and all(re.fullmatch(r"[0-9a-f]{16}\.(jpg|png)", n) for n in written), written
+    assert main([str(tmp_path / "in"), "-o", str(tmp_path / "again"), "--names", "random"]) == EXIT_OK
+    assert not set(files(tmp_path / "again")) & set(written)  # not derived from the inputs
+    # the renamed files are the anonymized photos (a face was covered: pixels changed)
+    jpg = next(out.glob("*.jpg"))
+    assert np.abs(load_rgb(jpg).astype(int) - load_rgb(SAMPLES / "grace_hopper.jpg").astype(int)).max() > 60
+
+
+def test_sequential_names_follow_input_order(tmp_path: Path) -> None:
+    for name in ("b/2.jpg", "a/9.jpg", "c.jpg"):
+        photo(tmp_path / "in" / name)
+    out = tmp_path / "out"
+    assert main([str(tmp_path / "in"), "-o", str(out), "--names", "sequential"]) == EXIT_OK
+    assert files(out) == ["0001.jpg", "0002.jpg", "0003.jpg"]
+    order = [job.src.relative_to(tmp_path / "in").as_posix() for job in plan([tmp_path / "in"], out).jobs]
+    assert order == ["a/9.jpg", "b/2.jpg", "c.jpg"]
+
+
+def test_kept_camera_names_are_pointed_out(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    photo(tmp_path / "in" / "IMG_20240501_143211.jpg")
+    assert main([str(tmp_path / "in"), "-o", str(tmp_path / "out")]) == EXIT_OK
+    err = capsys.readouterr().err
+    assert "1 output name(s) look like a camera's or a date, e.g. IMG_20240501_143211.jpg" in err
+    assert "--names random" in err
+
+
+@pytest.mark.parametrize(
+    ("name", "reveals"),
+    [
+        ("IMG_20240501_143211.jpg", True),
+        ("PXL_20240501_143211123.mp4", True),
+        ("WhatsApp Image 2024-05-01 at 14.32.11.jpeg", True),
+        ("DSC_0042.JPG", True),
+        ("GOPR0042.MP4", True),
+        ("P1040123.JPG", True),
+        ("Imagine.jpg", False),
+        ("march/2024-05-01/crowd.jpg", True),
+        ("march/crowd.jpg", False),
+        ("speech 3.mp4", False),
+    ],
+)
+def test_revealing_names(name: str, reveals: bool) -> None:
+    assert revealing(Path(name)) is reveals
+
+
+# long and case-folded names
+
+
+def test_long_multibyte_name_is_written(tmp_path: Path) -> None:
+    """80 CJK characters are 240 bytes: a valid name, whose temporary name must count bytes, not characters."""
+    name = "中" * 80 + ".jpg"
+    assert len(name.encode()) == 244
+    src = photo(tmp_path / "in" / name)
+    result = anonymize_file(src, tmp_path / "out" / name)
+    assert result.status == "written" and (tmp_path / "out" / name).stat().st_size > 0
+    assert files(tmp_path / "out") == [name]
+
+
+def test_case_folding_output_colliding_in_a_merge_is_refused(tmp_path: Path, folds_case: None) -> None:
+    photo(tmp_path / "x" / "A.jpg")
+    photo(tmp_path / "y" / "a.jpg", "astronaut.png")
+    planned = plan([tmp_path / "x", tmp_path / "y"], tmp_path / "out")
+    assert [job.src.parent.name for job in planned.jobs] == ["x"]
+    assert len(planned.problems) == 1 and "differing only in case" in planned.problems[0].error
+
+
+def test_case_sensitive_file_system_keeps_both(tmp_path: Path) -> None:
+    """Where case matters (Linux here), A.jpg and a.jpg are two files and both are written."""
+    photo(tmp_path / "x" / "A.jpg")
+    photo(tmp_path / "y" / "a.jpg", "astronaut.png")
+    assert not blurkit.atomic.folds_case(tmp_path)
+    assert main([str(tmp_path / "x"), str(tmp_path / "y"), "-o", str(tmp_path / "out")]) == EXIT_OK
+    assert files(tmp_path / "out") == ["A.jpg", "a.jpg"]
+
+
+def test_case_folding_output_over_the_input_folder_is_refused(
+    tmp_path: Path, folds_case: None, capsys: pytest.CaptureFixture
+) -> None:
+    """``-o IN`` spelled in other case is the input folder on macOS and Windows: every output would replace
+    an input, even with --overwrite."""
+    src = photo(tmp_path / "March" / "a.jpg")
+    before = sha256(src)
+    assert main([str(tmp_path / "March"), "-o", str(tmp_path / "march"), "--overwrite"]) == EXIT_FAILED
+    assert "would replace the input" in capsys.readouterr().err
+    assert sha256(src) == before
+    assert not (tmp_path / "march").exists()
+
+
+def test_case_folding_single_file_over_itself_is_refused(tmp_path: Path, folds_case: None) -> None:
+    src = photo(tmp_path / "Crowd.JPG")
+    with pytest.raises(BlurkitError, match="replace the input"):
+        anonymize_file(src, tmp_path / "crowd.jpg", overwrite=True)
+    assert files(tmp_path) == ["Crowd.JPG"]
+
+
+# skipped files
+
+
+def test_skipped_files_are_listed_with_why(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    photo(tmp_path / "in" / "a.jpg")
+    photo(tmp_path / "in" / ".hidden.jpg")
+    photo(tmp_path / "in" / ".thumbs" / "b.jpg")
+    (tmp_path / "in" / "notes.txt").write_text("not a photo")
+    (tmp_path / "in" / "clip.xyz").write_bytes(b"\0" * 10)
+    report = tmp_path / "report.json"
+    assert main([str(tmp_path / "in"), "-o", str(tmp_path / "out"), "--report", str(report)]) == EXIT_OK
+    err = capsys.readouterr().err
+    assert "skipped 4 file(s)" in err
+    for name, why in [
+        (".hidden.jpg", "hidden file"),
+        (".thumbs", "hidden folder"),
+        ("notes.txt", "not a photo or video blurkit reads (.txt)"),
+        ("clip.xyz", "(.xyz)"),
+    ]:
+        assert re.search(rf"{re.escape(name)}: .*{re.escape(why)}", err), (name, err)
+    skipped = {Path(s["path"]).name: s["reason"] for s in json.loads(report.read_text())["skipped"]}
+    assert skipped == {
+        ".hidden.jpg": "hidden file",
+        ".thumbs": "hidden folder",
+        "notes.txt": "not a photo or video blurkit reads (.txt)",
+        "clip.xyz": "not a photo or video blurkit reads (.xyz)",
+    }
+    assert files(tmp_path / "out") == ["a.jpg"]
