@@ -3,16 +3,21 @@
 __version__ = "0.1.0"
 
 from blurkit.api import FileResult, anonymize_file, anonymize_image, load_photo, media_kind
+from blurkit.batch import Job, Plan, Skipped
+from blurkit.batch import plan as plan_batch
+from blurkit.batch import run as run_batch
 from blurkit.detect import detect_faces
 from blurkit.errors import BlurkitError, Cancelled, DetectionError, MediaError, OutputExistsError
 from blurkit.media import PHOTO_SUFFIXES, VIDEO_SUFFIXES
 from blurkit.media.video import VideoInfo, probe_video, read_video_frame, video_detection_settings
+from blurkit.naming import NAMINGS, new_name, revealing_name
 from blurkit.obscure import mask_regions, obscure
 from blurkit.regions import Region
 from blurkit.settings import MODES, NOT_REMOVED, Settings
 
 __all__ = [
     "MODES",
+    "NAMINGS",
     "NOT_REMOVED",
     "PHOTO_SUFFIXES",
     "VIDEO_SUFFIXES",
@@ -20,10 +25,13 @@ __all__ = [
     "Cancelled",
     "DetectionError",
     "FileResult",
+    "Job",
     "MediaError",
     "OutputExistsError",
+    "Plan",
     "Region",
     "Settings",
+    "Skipped",
     "VideoInfo",
     "anonymize_file",
     "anonymize_image",
@@ -31,8 +39,12 @@ __all__ = [
     "load_photo",
     "mask_regions",
     "media_kind",
+    "new_name",
     "obscure",
+    "plan_batch",
     "probe_video",
     "read_video_frame",
+    "revealing_name",
+    "run_batch",
     "video_detection_settings",
 ]

@@ -15,7 +15,7 @@ from blurkit.api import Progress, anonymize_file, failed
 from blurkit.atomic import PARTIAL_MARK, folds_case, path_key
 from blurkit.errors import Cancelled, MediaError
 from blurkit.media import kind_of
-from blurkit.naming import NAMINGS, new_name, revealing
+from blurkit.naming import NAMINGS, new_name, revealing_name
 from blurkit.regions import Region
 from blurkit.result import FileResult
 from blurkit.settings import Settings
@@ -96,7 +96,7 @@ def plan(inputs: Sequence[str | Path], output: str | Path, naming: str = "keep")
             taken[key] = src
             result.jobs.append(Job(src, dst))
     if naming == "keep":
-        result.revealing = [job.dst for job in result.jobs if revealing(job.dst.relative_to(output))]
+        result.revealing = [job.dst for job in result.jobs if revealing_name(job.dst.relative_to(output))]
     return result
 
 

@@ -33,6 +33,6 @@ def new_name(suffix: str, naming: str, index: int, total: int) -> str:
     raise ValueError(f"unknown naming {naming!r}; choose one of {', '.join(NAMINGS)}")
 
 
-def revealing(relative: PurePath) -> bool:
+def revealing_name(relative: PurePath) -> bool:
     """Whether a kept name or one of its folders looks like a camera's, a phone's or a date."""
     return any(_REVEALING.search(part) for part in relative.parts)

@@ -650,7 +650,7 @@ class MainWindow(QMainWindow):
             return
         folder = Path(self._folder("output_folder")) if self.store.contains("output_folder") else doc.path.parent
         path, _ = QFileDialog.getSaveFileName(
-            self, f"Save an anonymized copy of {doc.name}", str(folder / doc.default_output_name()), file_filter()
+            self, f"Save an anonymized copy of {doc.name}", str(folder / self._output_name(doc, 0, 1)), file_filter()
         )
         if path:
             # The dialog has already asked before replacing an existing file.
@@ -664,14 +664,21 @@ class MainWindow(QMainWindow):
             self.save_all_to(Path(folder))
 
     def save_all_to(self, folder: Path) -> Task | None:
-        """Save every open file into ``folder`` as NAME-anonymized.EXT, never replacing a file."""
+        """Save every open file into ``folder``, named as chosen, never replacing a file."""
         taken: set[Path] = set()
         pairs = []
-        for doc in self.files:
-            dst = free_output_path(folder, doc.default_output_name(), taken)
+        for i, doc in enumerate(self.files):
+            dst = free_output_path(folder, self._output_name(doc, i, len(self.files)), taken)
             taken.add(dst)
             pairs.append((doc, dst))
         return self.save(pairs, overwrite=False)
+
+    def _output_name(self, doc: MediaFile, index: int, total: int) -> str:
+        """NAME-anonymized.EXT, or the engine's random or numbered name (``blurkit.NAMINGS``)."""
+        naming = self.settings_panel.naming()
+        if naming == "keep":
+            return doc.default_output_name()
+        return blurkit.new_name(doc.path.suffix, naming, index, total)
 
     def save(self, pairs: list[tuple[MediaFile, Path]], overwrite: bool) -> Task | None:
         """Write the files on the worker thread, with progress and Cancel; the engine writes atomically."""
@@ -762,6 +769,12 @@ class MainWindow(QMainWindow):
         photos = [(doc, r) for doc, _, r in saved if r.kind == "photo"]
         videos = [(doc, r) for doc, _, r in saved if r.kind == "video"]
         notes = [f"{doc.name}: {r.details['note']}." for doc, _, r in saved if r.details.get("note")]
+        revealing = [dst.name for _, dst, _ in saved if blurkit.revealing_name(Path(dst.name))]
+        if revealing:
+            notes.append(
+                f"{revealing[0]}{' and others' if len(revealing) > 1 else ''}: names like a camera's or a date "
+                "tell when and with what a picture was taken. Choose Random or Numbered names to leave them out."
+            )
         notes += [
             f"{doc.name}: the sound was kept; voices and speech are not changed."
             for doc, r in videos

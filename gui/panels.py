@@ -26,6 +26,7 @@ from gui.documents import format_time
 from gui.texts import LEGEND
 
 SHAPE_NAMES = {"ellipse": "Ellipse", "box": "Rectangle"}
+NAMING_LABELS = {"keep": "Original name + “-anonymized”", "random": "Random", "sequential": "Numbered 0001, 0002…"}
 
 
 def wrapped(text: str = "", muted: bool = False) -> QLabel:
@@ -66,12 +67,18 @@ class SettingsPanel(QGroupBox):
         self.keep_sound.setToolTip(
             "Voices and speech are not changed: turn this off when a voice could identify someone."
         )
+        self.names = QComboBox()
+        for name, text in blurkit.NAMINGS.items():
+            self.names.addItem(NAMING_LABELS[name], name)
+            self.names.setItemData(self.names.count() - 1, text, Qt.ItemDataRole.ToolTipRole)
+        self.names.setToolTip("Names like IMG_20240501_143211 tell when and with what a photo was taken.")
         form = QFormLayout(self)
         form.addRow("Mode", self.mode)
         form.addRow(self.mode_text)
         form.addRow("Mask size", self.mask_scale)
         form.addRow("Face shape", self.shape)
         form.addRow(self.keep_sound)
+        form.addRow("Saved names", self.names)
         self.mode.currentIndexChanged.connect(self._changed)
         self.mask_scale.valueChanged.connect(self._changed)
         self.shape.currentIndexChanged.connect(self._changed)
@@ -85,6 +92,10 @@ class SettingsPanel(QGroupBox):
             shape=self.shape.currentData(),
             audio="keep" if self.keep_sound.isChecked() else "drop",
         )
+
+    def naming(self) -> str:
+        """How saved copies are named: one of ``blurkit.NAMINGS``."""
+        return self.names.currentData()
 
     def _describe(self) -> None:
         name = self.mode.currentData()

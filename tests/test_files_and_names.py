@@ -15,7 +15,7 @@ import blurkit.atomic
 from blurkit import BlurkitError, anonymize_file
 from blurkit.batch import plan
 from blurkit.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, main
-from blurkit.naming import revealing
+from blurkit.naming import revealing_name
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_media"
 
@@ -137,7 +137,7 @@ def test_kept_camera_names_are_pointed_out(tmp_path: Path, capsys: pytest.Captur
     ],
 )
 def test_revealing_names(name: str, reveals: bool) -> None:
-    assert revealing(Path(name)) is reveals
+    assert revealing_name(Path(name)) is reveals
 
 
 # long and case-folded names

@@ -7,6 +7,8 @@ of the input's metadata survives.
 
 from __future__ import annotations
 
+import html
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -408,3 +410,26 @@ def test_entry_point_opens_files(qtbot, tmp_path: Path, samples: Path) -> None:
         sys.excepthook = sys.__excepthook__
     assert seen == {"files": ["grace_hopper.jpg"], "note": "What blurkit does"}
     assert (tmp_path / "blurkit" / "blurkit-gui.ini").is_file()
+
+
+def test_saved_names_random_numbered_or_kept_with_a_warning(window: MainWindow, qtbot, samples: Path, tmp_path: Path):
+    """The naming choice is the engine's: camera names are pointed out when kept, and left out otherwise."""
+    folder = tmp_path / "Jane's phone"
+    folder.mkdir()
+    shutil.copy(samples / "grace_hopper.jpg", folder / "IMG_20240501_143211.jpg")
+    shutil.copy(samples / "astronaut.png", folder / "PXL_20240501_150002.png")
+    window.open_paths([folder])
+    names = window.settings_panel.names
+    for naming, pattern in [("random", r"[0-9a-f]{16}\.(jpg|png)"), ("sequential", r"000[12]\.(jpg|png)")]:
+        names.setCurrentIndex(names.findData(naming))
+        out = tmp_path / naming
+        window.save_all_to(out)
+        qtbot.waitUntil(lambda: not window.saving, timeout=WAIT_MS)
+        written = sorted(p.name for p in out.iterdir())
+        assert len(written) == 2 and all(re.fullmatch(pattern, n) for n in written), written
+        assert "names like a camera" not in window.last_dialog.text()
+    names.setCurrentIndex(names.findData("keep"))
+    window.save_all_to(tmp_path / "kept")
+    qtbot.waitUntil(lambda: not window.saving, timeout=WAIT_MS)
+    summary = html.unescape(window.last_dialog.text())
+    assert "IMG_20240501_143211-anonymized.jpg and others: names like a camera's or a date" in summary
