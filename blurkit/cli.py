@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
+from dataclasses import Field
 from pathlib import Path
 
 from tqdm import tqdm
@@ -19,7 +20,7 @@ from blurkit.naming import NAMINGS
 from blurkit.regions import Region
 from blurkit.report import write_name_map, write_report
 from blurkit.result import FileResult
-from blurkit.settings import AUDIO, DETECTORS, FAST_VIDEO, MODES, NOT_REMOVED, PRESETS, SHAPES, Settings
+from blurkit.settings import FAST_VIDEO, MODES, NOT_REMOVED, Settings, setting_fields
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -56,23 +57,6 @@ exit status: 0 all files done, 1 some files failed (each named on stderr),
 SKIPPED_SHOWN = 20
 
 
-def _color(text: str) -> tuple[int, int, int]:
-    value = text.lstrip("#")
-    if len(value) != 6:
-        raise argparse.ArgumentTypeError("use a hex colour like 000000 or #808080")
-    try:
-        return tuple(int(value[i : i + 2], 16) for i in (0, 2, 4))  # type: ignore[return-value]
-    except ValueError:
-        raise argparse.ArgumentTypeError("use a hex colour like 000000 or #808080") from None
-
-
-def _scales(text: str) -> tuple[float, ...]:
-    try:
-        return tuple(float(s) for s in text.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError("use comma-separated numbers like 1,1.6") from None
-
-
 def _region(text: str) -> Region:
     """X,Y,W,H in pixels of the upright picture, optionally @FIRST-LAST (video frames, from 0)."""
     box, _, frames = text.partition("@")
@@ -95,22 +79,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "-o", "--output", required=True, metavar="OUTPUT", help="output folder (or file, for one input file)"
     )
-    g = p.add_argument_group("obscuring")
-    g.add_argument(
-        "--mode", choices=MODES, default=d.mode, help=f"how faces are obscured (default {d.mode}; see below)"
-    )
-    g.add_argument(
-        "--mask-scale",
-        type=float,
-        default=d.mask_scale,
-        metavar="X",
-        help=f"grow each detected face box by X to cover hair, ears and chin (default {d.mask_scale})",
-    )
-    g.add_argument("--shape", choices=SHAPES, default=d.shape, help=f"mask shape (default {d.shape})")
-    g.add_argument(
-        "--color", type=_color, default=d.color, metavar="RRGGBB", help="colour for --mode fill (default 000000)"
-    )
-    g.add_argument(
+    groups = {name: p.add_argument_group(name) for name in ("obscuring", "detection", "video")}
+    for f in setting_fields():
+        _add_setting(groups[f.metadata["group"]], f, getattr(d, f.name))
+    groups["obscuring"].add_argument(
         "--region",
         type=_region,
         action="append",
@@ -119,36 +91,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="also cover this box in every input (a sign, a tattoo, a face the detector misses); "
         "@A-B limits it to video frames A to B; repeat for more",
     )
-    g = p.add_argument_group("detection")
-    g.add_argument(
-        "--threshold",
-        type=float,
-        default=d.threshold,
-        metavar="T",
-        help=f"detector confidence 0-1; lower finds more faces and more false alarms (default {d.threshold})",
-    )
-    g.add_argument("--detector", choices=DETECTORS, default=d.detector, help=f"detector backend (default {d.detector})")
-    g.add_argument(
-        "--scales",
-        type=_scales,
-        default=d.scales,
-        metavar="S,S",
-        help="image scales to detect at; more and larger find smaller faces but run slower "
-        f"(default {','.join(map(str, d.scales))})",
-    )
-    g = p.add_argument_group("video")
-    g.add_argument(
-        "--crf", type=int, default=d.crf, metavar="N", help=f"H.264 quality, 0-51, lower is better (default {d.crf})"
-    )
-    g.add_argument("--preset", choices=PRESETS, help=f"H.264 speed preset (default {d.preset})")
-    g.add_argument("--audio", choices=AUDIO, default=d.audio, help=f"keep or drop the sound (default {d.audio})")
-    g.add_argument(
+    groups["video"].add_argument(
         "--fast",
         action="store_true",
-        help=f"the full search for small faces on every {FAST_VIDEO['detect_every']}th frame at "
-        f"{FAST_VIDEO['detect_megapixels']} megapixels (default every {d.detect_every}th at {d.detect_megapixels}) "
-        f"and the {FAST_VIDEO['preset']} encoder preset: quicker, but small crowd faces are more often missed "
-        "(every frame is still checked for faces big enough to identify)",
+        help=f"the full search every {FAST_VIDEO['detect_every']}th frame at {FAST_VIDEO['detect_megapixels']} "
+        f"megapixels and the {FAST_VIDEO['preset']} preset (each unless given): quicker, but small crowd faces are "
+        "more often missed (every frame is still checked for faces big enough to identify)",
     )
     g = p.add_argument_group("run")
     g.add_argument("-j", "--jobs", type=int, default=1, metavar="N", help="files processed in parallel (default 1)")
@@ -177,19 +125,43 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _add_setting(group: argparse._ArgumentGroup, f: Field, default: object) -> None:
+    """One setting's option, from its declaration in ``Settings``. Its default is left as None here, so
+    that --fast can tell what was given."""
+    meta = f.metadata
+    parse = meta["parse"] or type(default)
+
+    def value(text: str) -> object:
+        try:
+            return parse(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc) or f"not a valid {f.name}") from None
+
+    value.__name__ = f.name
+    extra = {"choices": list(meta["choices"])} if meta["choices"] else {"metavar": meta["metavar"]}
+    help = f"{meta['help']} (default {meta['show'](default)})".replace("%", "%%")
+    group.add_argument("--" + f.name.replace("_", "-"), type=value, help=help, **extra)
+
+
+def options_table() -> str:
+    """The README's option table, made from the parser (itself made from ``Settings``): a test keeps the
+    README equal to it, so the two cannot drift."""
+    rows = ["| option | what it does |", "| --- | --- |"]
+    for action in build_parser()._actions:
+        if not action.option_strings or action.dest in ("help", "version", "output"):
+            continue
+        if action.choices:
+            arg = " {" + ",".join(map(str, action.choices)) + "}"
+        else:
+            arg = f" {action.metavar}" if action.metavar else ""
+        flags = ", ".join(f"`{flag}{arg}`" for flag in action.option_strings)
+        rows.append(f"| {flags} | {(action.help or '').replace('%%', '%').replace('|', '/')} |")
+    return "\n".join(rows)
+
+
 def settings_from(args: argparse.Namespace) -> Settings:
-    return Settings(
-        mode=args.mode,
-        mask_scale=args.mask_scale,
-        shape=args.shape,
-        threshold=args.threshold,
-        detector=args.detector,
-        scales=args.scales,
-        color=args.color,
-        crf=args.crf,
-        audio=args.audio,
-        **(FAST_VIDEO if args.fast else {}) | ({"preset": args.preset} if args.preset else {}),
-    )
+    given = {f.name: getattr(args, f.name) for f in setting_fields() if getattr(args, f.name) is not None}
+    return Settings(**(FAST_VIDEO if args.fast else {}) | given)
 
 
 def _sigterm(signum, frame):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+from collections.abc import Callable, Collection
+from dataclasses import Field, asdict, dataclass, field, fields, replace
+from typing import Any
 
 # What each mode leaves of a face. The CLI's --help, the README and the GUI show these words.
 MODES: dict[str, str] = {
@@ -36,46 +38,111 @@ AUDIO = ("keep", "drop")
 FAST_VIDEO = {"detect_every": 12, "detect_megapixels": 1.0, "preset": "ultrafast"}
 
 
+def _color(text: str) -> tuple[int, int, int]:
+    value = text.lstrip("#")
+    try:
+        if len(value) != 6:
+            raise ValueError
+        return tuple(int(value[i : i + 2], 16) for i in (0, 2, 4))  # type: ignore[return-value]
+    except ValueError:
+        raise ValueError("use a hex colour like 000000 or #808080") from None
+
+
+def _scales(text: str) -> tuple[float, ...]:
+    try:
+        return tuple(float(s) for s in text.split(","))
+    except ValueError:
+        raise ValueError("use comma-separated numbers like 1,1.6") from None
+
+
+def _setting(
+    default: object,
+    help: str,
+    group: str,
+    *,
+    choices: Collection[str] | None = None,
+    between: tuple[float, float] | None = None,
+    metavar: str | None = None,
+    parse: Callable[[str], object] | None = None,
+    show: Callable[[object], str] = str,
+) -> Any:
+    """A setting with everything the front ends need to offer it: the CLI's flag and help, the check of
+    its value, the app's control and the README's table all read this."""
+    meta = {"help": help, "group": group, "choices": choices, "between": between, "metavar": metavar}
+    return field(default=default, metadata=meta | {"parse": parse, "show": show})
+
+
 @dataclass(frozen=True)
 class Settings:
-    mode: str = "erase"
-    # Detected face boxes are grown by this factor to cover hair, ears and chin.
-    # Defaults chosen on WIDER FACE photos by benchmarks/photo_tune.py (see README).
-    mask_scale: float = 1.4
-    shape: str = "ellipse"
-    # Detector confidence; low on purpose: a missed face is worse than a covered sign.
-    threshold: float = 0.13
-    detector: str = "centerface"
-    # Image scales the detector runs at; >1 finds the 10-25 px faces of a crowd.
-    scales: tuple[float, ...] = (1.0, 1.5)
-    color: tuple[int, int, int] = (0, 0, 0)
-    # Video: x264 quality (CRF, lower is better and bigger) and speed preset (superfast: 1080p files about
-    # 30 % larger than veryfast, for 40 % less encoding time); keep or drop the first audio stream.
-    crf: int = 20
-    preset: str = "superfast"
-    audio: str = "keep"
-    # Video detection runs on every k-th frame, at about this many megapixels (2.1 = 1080p at full size);
-    # the tracker covers the frames between, the look-ahead those before a face's first detection.
-    detect_every: int = 8
-    detect_megapixels: float = 2.1
+    mode: str = _setting("erase", "how faces are obscured; the modes are listed below", "obscuring", choices=MODES)
+    # Defaults of mask_scale, threshold and scales chosen on WIDER FACE photos by benchmarks/photo_tune.py.
+    mask_scale: float = _setting(
+        1.4, "grow each detected face box by X to cover hair, ears and chin", "obscuring", between=(0.5, 4), metavar="X"
+    )
+    shape: str = _setting("ellipse", "mask shape (soft edges lie outside the mask)", "obscuring", choices=SHAPES)
+    color: tuple[int, int, int] = _setting(
+        (0, 0, 0),
+        "colour for --mode fill",
+        "obscuring",
+        metavar="RRGGBB",
+        parse=_color,
+        show=lambda c: "".join(f"{v:02x}" for v in c),  # type: ignore[attr-defined]
+    )
+    # Low on purpose: a missed face is worse than a covered sign.
+    threshold: float = _setting(
+        0.13,
+        "detector confidence; lower finds more faces and more false alarms",
+        "detection",
+        between=(0.01, 0.99),
+        metavar="T",
+    )
+    detector: str = _setting("centerface", "detector backend", "detection", choices=DETECTORS)
+    # >1 finds the 10-25 px faces of a crowd.
+    scales: tuple[float, ...] = _setting(
+        (1.0, 1.5),
+        "image scales to detect at; larger ones find smaller faces but run slower",
+        "detection",
+        between=(0.25, 4),
+        metavar="S,S",
+        parse=_scales,
+        show=lambda v: ",".join(f"{s:g}" for s in v),  # type: ignore[attr-defined]
+    )
+    crf: int = _setting(
+        20, "H.264 quality, lower is better and bigger", "video", between=(0, 51), metavar="N", parse=int
+    )
+    # superfast: 1080p files about 30 % larger than veryfast, for 40 % less encoding time.
+    preset: str = _setting("superfast", "H.264 speed preset; slower ones compress better", "video", choices=PRESETS)
+    audio: str = _setting("keep", "keep or drop the sound (the first audio stream)", "video", choices=AUDIO)
+    # The tracker covers the frames between full passes, the look-ahead those before a face's first detection.
+    detect_every: int = _setting(
+        8,
+        "the full search for small faces runs on every Nth frame (every frame is checked for larger ones)",
+        "video",
+        between=(1, 30),
+        metavar="N",
+        parse=int,
+    )
+    detect_megapixels: float = _setting(
+        2.1,
+        "size of that full search, in megapixels (2.1 = 1080p at full size)",
+        "video",
+        between=(0.1, 16),
+        metavar="MP",
+    )
 
     def __post_init__(self) -> None:
-        choices = {"mode": MODES, "shape": SHAPES, "detector": DETECTORS, "preset": PRESETS, "audio": AUDIO}
-        for name, allowed in choices.items():
-            if getattr(self, name) not in allowed:
-                raise ValueError(f"unknown {name} {getattr(self, name)!r}; choose one of {', '.join(allowed)}")
-        if not 0.5 <= self.mask_scale <= 4:
-            raise ValueError("mask scale must be between 0.5 and 4")
-        if not 0.01 <= self.threshold <= 0.99:
-            raise ValueError("threshold must be between 0.01 and 0.99")
-        if not self.scales or any(not 0.25 <= s <= 4 for s in self.scales):
-            raise ValueError("detection scales must be between 0.25 and 4")
-        if not 0 <= self.crf <= 51:
-            raise ValueError("crf must be between 0 and 51")
-        if not 1 <= self.detect_every <= 30:
-            raise ValueError("detect every must be between 1 and 30 frames")
-        if not 0.1 <= self.detect_megapixels <= 16:
-            raise ValueError("detection megapixels must be between 0.1 and 16")
+        for f in fields(self):
+            value, meta = getattr(self, f.name), f.metadata
+            label = f.name.replace("_", " ")
+            if meta["choices"] is not None and value not in meta["choices"]:
+                raise ValueError(f"unknown {label} {value!r}; choose one of {', '.join(meta['choices'])}")
+            if meta["between"] is not None:
+                low, high = meta["between"]
+                values = value if isinstance(value, tuple) else (value,)
+                if not values or any(not low <= v <= high for v in values):
+                    raise ValueError(f"{label} must be between {low:g} and {high:g}")
+        if any(not 0 <= c <= 255 for c in self.color) or len(self.color) != 3:
+            raise ValueError("color must be three levels between 0 and 255")
 
     def with_(self, **changes) -> Settings:
         return replace(self, **changes)
@@ -85,3 +152,8 @@ class Settings:
         d["scales"] = list(self.scales)
         d["color"] = list(self.color)
         return d
+
+
+def setting_fields() -> tuple[Field, ...]:
+    """Every setting, in order, with its metadata (see ``_setting``)."""
+    return fields(Settings)

@@ -263,3 +263,29 @@ def test_manual_region_is_covered_in_every_input(tmp_path: Path) -> None:
         written = load_rgb(out / name).astype(int)
         assert np.abs(written - original)[382:438, 302:418].mean() > 20
         np.testing.assert_array_equal(written[450:, :150], original[450:, :150])
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--mask-scale", "9"], "mask scale must be between 0.5 and 4"),
+        (["--scales", "1,x"], "use comma-separated numbers"),
+        (["--color", "zz0000"], "use a hex colour"),
+        (["--detect-every", "0"], "detect every must be between 1 and 30"),
+        (["--preset", "turbo"], "invalid choice: 'turbo'"),
+    ],
+)
+def test_settings_are_checked_as_declared(tmp_path: Path, capsys, args: list[str], message: str) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main([str(SAMPLES), "-o", str(tmp_path / "out"), *args])
+    assert exit_.value.code == 2 and message in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_fast_yields_to_settings_given() -> None:
+    from blurkit.cli import build_parser, settings_from
+
+    fast = settings_from(build_parser().parse_args(["x", "-o", "y", "--fast", "--preset", "medium"]))
+    assert (fast.preset, fast.detect_every, fast.detect_megapixels) == ("medium", 12, 1.0)
+    plain = settings_from(build_parser().parse_args(["x", "-o", "y", "--detect-every", "4", "--color", "#ff8000"]))
+    assert plain == Settings(detect_every=4, color=(255, 128, 0))

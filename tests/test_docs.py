@@ -1,0 +1,21 @@
+"""The README says what the code does: its option table is the one the parser makes."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from blurkit.cli import options_table
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def test_readme_option_table_is_the_parsers() -> None:
+    text = README.read_text()
+    found = re.search(r"<!-- options:.*?-->\n(.*?)\n<!-- /options -->", text, re.S)
+    assert found, "the README lost its option table markers"
+    assert found.group(1) == options_table(), (
+        "README option table differs from the parser; paste "
+        "`python -c 'from blurkit.cli import options_table; print(options_table())'`"
+    )
+
