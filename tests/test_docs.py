@@ -18,4 +18,3 @@ def test_readme_option_table_is_the_parsers() -> None:
         "README option table differs from the parser; paste "
         "`python -c 'from blurkit.cli import options_table; print(options_table())'`"
     )
-
