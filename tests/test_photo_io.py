@@ -6,12 +6,18 @@ from __future__ import annotations
 import struct
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 from photo_fixtures import (
+    D50_XYZ,
     MARKER,
     PLANTED_DATE,
     SOI,
+    _curve,
+    _desc_tag,
+    _icc,
+    _xyz_tag,
     display_p3_like_icc,
     linear_grey_icc,
     load_rgb,
@@ -23,7 +29,7 @@ from photo_fixtures import (
 from PIL import Image, IptcImagePlugin
 from PIL.ExifTags import IFD
 
-from blurkit import Region, Settings, anonymize_file, detect_faces, load_photo, mask_regions
+from blurkit import MediaError, Region, Settings, anonymize_file, detect_faces, load_photo, mask_regions
 from blurkit.obscure import mask_of
 from blurkit.regions import boxes_of, iou_matrix
 
@@ -299,3 +305,139 @@ def test_encoder_adds_nothing_of_its_own(tmp_path: Path, hopper: np.ndarray) -> 
         with Image.open(dst) as im:
             if fmt == "PNG":
                 assert im.info == {}
+
+
+# --- deep samples: float, HDR, 16-bit and 32-bit ---------------------------------------------------
+
+
+def grey_of(rgb: np.ndarray) -> np.ndarray:
+    return np.asarray(Image.fromarray(rgb).convert("L"))
+
+
+def correlation(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.corrcoef(a.astype(np.float64).ravel(), b.astype(np.float64).ravel())[0, 1])
+
+
+def rgb16_tiff(path: Path, rgb: np.ndarray, orientation: int = 1) -> None:
+    """An uncompressed 16-bit RGB TIFF with an orientation tag, written by hand (Pillow cannot write one)."""
+    height, width = rgb.shape[:2]
+    entries = [  # tag, type (3 SHORT, 4 LONG), count, value
+        (256, 4, 1, width),
+        (257, 4, 1, height),
+        (258, 3, 3, 0),  # bits per sample: three SHORTs after the IFD
+        (259, 3, 1, 1),
+        (262, 3, 1, 2),
+        (273, 4, 1, 0),  # strip offset: after the bits
+        (274, 3, 1, orientation),
+        (277, 3, 1, 3),
+        (278, 4, 1, height),
+        (279, 4, 1, rgb.size * 2),
+        (284, 3, 1, 1),
+    ]
+    bits_at = 8 + 2 + 12 * len(entries) + 4
+    ifd = struct.pack("<H", len(entries))
+    for tag, kind, count, value in entries:
+        value = {258: bits_at, 273: bits_at + 6}.get(tag, value)
+        field = struct.pack("<HH", value, 0) if kind == 3 and count == 1 else struct.pack("<I", value)
+        ifd += struct.pack("<HHI", tag, kind, count) + field
+    header = b"II" + struct.pack("<HI", 42, 8)
+    path.write_bytes(header + ifd + struct.pack("<I", 0) + struct.pack("<3H", 16, 16, 16) + rgb.astype("<u2").tobytes())
+
+
+def test_float_tiff_brighter_than_one_keeps_its_contrast(tmp_path: Path, hopper: np.ndarray) -> None:
+    """HDR-style float (0 to 1.2): read as if 255 were white it was black, no face was found and a
+    contrast stretch of the output showed the face."""
+    grey = grey_of(hopper)
+    src = tmp_path / "hdr.tif"
+    Image.fromarray((grey / 255 * 1.2).astype(np.float32)).save(src)
+    with Image.open(src) as im:
+        assert im.mode == "F"
+    pixels = load_photo(src).pixels
+    assert pixels.max() - pixels.min() > 200
+    assert correlation(pixels[:, :, 0], grey) > 0.99
+    dst = tmp_path / "out.tif"
+    result = anonymize_file(src, dst)
+    assert result.faces >= 1
+    assert face_box_changed(pixels, decoded(dst), result.regions)
+
+
+def test_float_tiff_with_negatives_nan_and_infinities_keeps_its_picture(tmp_path: Path, hopper: np.ndarray) -> None:
+    grey = grey_of(hopper)
+    values = (grey / 255 * 1.1 - 0.1).astype(np.float32)  # -0.1 to 1.0
+    values[:5, :] = np.nan
+    values[5:8, :] = np.inf
+    values[8:10, :] = -np.inf
+    src = tmp_path / "odd.tif"
+    Image.fromarray(values).save(src)
+    pixels = load_photo(src).pixels[:, :, 0]
+    assert np.all(pixels[:5] == 0) and np.all(pixels[5:8] == 255) and np.all(pixels[8:10] == 0)
+    assert pixels[10:].max() - pixels[10:].min() > 200
+    assert correlation(pixels[10:], grey[10:]) > 0.99
+
+
+# 12-bit data (0-4095) as scanners and machine-vision cameras store it in 16-bit files, by file name.
+TWELVE_BIT_WRITERS = {
+    "grey16.tif": lambda path, data: Image.fromarray(data).save(path),
+    "grey16.png": lambda path, data: Image.fromarray(data).save(path),
+    "grey16be.tif": lambda path, data: Image.frombytes(
+        "I;16B", (data.shape[1], data.shape[0]), data.astype(">u2").tobytes()
+    ).save(path),
+    "rgb16.png": lambda path, data: cv2.imwrite(str(path), np.dstack([data] * 3)),
+    "rgb16.tif": lambda path, data: rgb16_tiff(path, np.dstack([data] * 3)),
+}
+
+
+@pytest.mark.parametrize("name", TWELVE_BIT_WRITERS)
+def test_12_bit_data_in_16_bit_files_is_scaled_by_its_range(tmp_path: Path, hopper: np.ndarray, name: str) -> None:
+    """Scaled as if it used all 16 bits (or cut to its high byte, as Pillow reads 16-bit colour) it came
+    out nearly black: 16 levels for a detector to find faces in."""
+    grey = grey_of(hopper)
+    src = tmp_path / name
+    TWELVE_BIT_WRITERS[name](src, grey.astype(np.uint16) * 16)
+    pixels = load_photo(src).pixels
+    assert np.abs(pixels.astype(int) - grey[:, :, None]).max() <= 1
+
+
+def test_32_bit_integer_tiff_is_scaled_by_its_range(tmp_path: Path, hopper: np.ndarray) -> None:
+    grey = grey_of(hopper)
+    src = tmp_path / "counts.tif"
+    Image.fromarray(grey.astype(np.int32) * 1000 - 20_000).save(src)  # -20000 .. 235000: 18 bits and a sign
+    with Image.open(src) as im:
+        assert im.mode == "I"
+    pixels = load_photo(src).pixels[:, :, 0]
+    assert pixels.max() - pixels.min() > 100
+    assert correlation(pixels, grey) > 0.99
+
+
+def test_sideways_16_bit_colour_tiff_is_read_upright_at_full_depth(tmp_path: Path, astronaut: np.ndarray) -> None:
+    """16-bit colour is read past Pillow (which keeps only the high bytes), so it must still be turned upright."""
+    upright = astronaut.astype(np.uint16) * 16
+    src = tmp_path / "sideways16.tif"
+    rgb16_tiff(src, np.rot90(upright), orientation=6)  # stored turned a quarter left, as EXIF 6 says
+    assert np.abs(load_photo(src).pixels.astype(int) - astronaut).max() <= 1
+
+
+def flattening_grey_profile() -> bytes:
+    """A grey profile with gamma 255: everything but near-white maps to black (a broken or hostile profile)."""
+    tags = {b"desc": _desc_tag(b"flattening grey"), b"wtpt": _xyz_tag(D50_XYZ), b"kTRC": _curve(255)}
+    return _icc(b"GRAY", tags)
+
+
+@pytest.mark.parametrize("suffix", [".png", ".jpg", ".tif"])
+def test_a_conversion_that_flattens_the_picture_fails_the_file(tmp_path: Path, hopper: np.ndarray, suffix: str) -> None:
+    src = tmp_path / f"flat{suffix}"
+    Image.fromarray(grey_of(hopper)).save(src, icc_profile=flattening_grey_profile())
+    dst = tmp_path / "out" / f"flat{suffix}"
+    with pytest.raises(MediaError, match="levels"):
+        anonymize_file(src, dst)
+    assert not dst.parent.exists() or list(dst.parent.iterdir()) == []
+
+
+def test_1_bit_and_palette_photos_convert_as_they_look(tmp_path: Path, hopper: np.ndarray) -> None:
+    """Few colours in, the same few out: the flattening check does not mistake them for a collapse."""
+    grey = grey_of(hopper)
+    bitmap = Image.fromarray(grey > 110)
+    palette = Image.fromarray(hopper).convert("P", palette=Image.Palette.ADAPTIVE, colors=64)
+    for name, im in (("bitmap.tif", bitmap), ("bitmap.png", bitmap), ("palette.png", palette)):
+        im.save(tmp_path / name)
+        assert np.array_equal(load_photo(tmp_path / name).pixels, np.asarray(im.convert("RGB"))), name

@@ -1,9 +1,10 @@
 """Photo I/O through Pillow: decode upright in sRGB, encode with no metadata at all.
 
-Reading applies the EXIF orientation (phones store portraits sideways) and
-converts embedded colour profiles to sRGB. Writing builds a fresh image from
-the pixel array, so EXIF, GPS, thumbnails, XMP, IPTC, comments and ICC
-profiles have nothing to ride on.
+Reading applies the EXIF orientation (phones store portraits sideways), scales
+deeper samples (16-bit, float, HDR) to 8 bits by the range they use, converts
+embedded colour profiles to sRGB, and refuses a file whose conversion flattens
+the picture. Writing builds a fresh image from the pixel array, so EXIF, GPS,
+thumbnails, XMP, IPTC, comments and ICC profiles have nothing to ride on.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+import cv2
 import numpy as np
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 from pillow_heif import register_heif_opener
@@ -53,6 +55,15 @@ SAVE_OPTIONS = {
 }
 
 
+# A picture that keeps fewer distinct levels than FEW_LEVELS after conversion to 8-bit sRGB, from a source
+# with at least MANY_LEVELS, was flattened by the conversion (a depth scaled wrongly, a broken profile): a
+# contrast stretch may still show a face that the detector cannot see, so the file fails instead.
+FEW_LEVELS = 16
+MANY_LEVELS = 64
+# Levels are counted on a nearest-neighbour sample of about this many pixels along each side.
+PROBE_SIDE = 512
+
+
 @dataclass
 class Photo:
     pixels: np.ndarray  # upright RGB uint8, sRGB
@@ -79,8 +90,9 @@ def _decode(fh: BinaryIO) -> Photo:
                     raise MediaError(
                         f"has {im.n_frames} frames (animation or multi-page); blurkit obscures single images only"
                     )
+                deep = _deep_colour(im)
                 im.load()
-                return _to_photo(im, fmt)
+                return _to_photo(im, fmt, _read_deep(fh) if deep else None)
     except MediaError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -92,24 +104,91 @@ def _decode(fh: BinaryIO) -> Photo:
         raise MediaError(f"cannot decode: {reason} (truncated or damaged file?)") from exc
 
 
-def _to_photo(im: Image.Image, fmt: str) -> Photo:
+def _deep_colour(im: Image.Image) -> bool:
+    """16-bit colour (PNG, TIFF), which Pillow reads as the high byte of each sample: data using 12 or 14
+    of the 16 bits would come out nearly black. Known only before loading, from the decoder's raw mode."""
+    raw = im.tile[0].args if im.tile else None
+    raw = raw[0] if isinstance(raw, tuple) else raw
+    return im.mode in ("RGB", "RGBA", "LA") and isinstance(raw, str) and ";16" in raw
+
+
+def _read_deep(fh: BinaryIO) -> np.ndarray:
+    """All 16 bits of a colour PNG or TIFF (Pillow has already vetted it), upright by its EXIF orientation."""
+    fh.seek(0)
+    data = np.frombuffer(fh.read(), np.uint8)
+    deep = cv2.imdecode(data, cv2.IMREAD_ANYDEPTH | cv2.IMREAD_COLOR)
+    if deep is None or deep.dtype != np.uint16:
+        raise MediaError("cannot read its 16-bit colour at full depth")
+    return cv2.cvtColor(deep, cv2.COLOR_BGR2RGB)
+
+
+def _to_photo(im: Image.Image, fmt: str, deep: np.ndarray | None) -> Photo:
     icc = im.info.get("icc_profile")
     im = ImageOps.exif_transpose(im)
     alpha = np.asarray(im.convert("RGBA"))[:, :, 3].copy() if im.has_transparency_data else None
-    return Photo(np.asarray(_to_srgb(_eight_bit(im), icc)).copy(), alpha, fmt)
+    pixels = np.asarray(_to_srgb(_eight_bit(im, deep), icc)).copy()
+    before, after = _levels(_probe(im) if deep is None else deep), _levels(pixels)
+    if after < FEW_LEVELS and before >= MANY_LEVELS:
+        raise MediaError(
+            f"converting it to 8-bit sRGB leaves {after} levels of its {before}: refusing what could hide a face"
+        )
+    return Photo(pixels, alpha, fmt)
 
 
-def _eight_bit(im: Image.Image) -> Image.Image:
-    """16-bit and float greyscale (scans, TIFF exports) scaled to 8 bits: Pillow's own
-    conversion clips them, which would turn the photo white and hide its faces."""
+def _eight_bit(im: Image.Image, deep: np.ndarray | None) -> Image.Image:
+    """Samples deeper than 8 bits (16-bit and 32-bit integer, float, HDR) scaled to 8 bits by the range
+    they use: Pillow's own conversion clips or truncates them, which turns a photo white or black and
+    hides its faces from the detector but not from a contrast stretch."""
+    if deep is not None:
+        # the same picture Pillow decoded, in the same orientation, or nothing
+        if deep.shape[:2] != (im.height, im.width) or not np.array_equal(deep >> 8, np.asarray(im.convert("RGB"))):
+            raise MediaError("its 16-bit colour decodes differently in two readers; convert it to 8 bits first")
+        return Image.fromarray(_to_8_bits(deep))
     if not (im.mode.startswith("I") or im.mode == "F"):
         return im
-    values = np.asarray(im, np.float32)
-    if im.mode.startswith("I;16") or (im.mode == "I" and values.max() > 255):
-        values = values / 257
-    elif im.mode == "F" and values.max() <= 1:
-        values = values * 255
-    return Image.fromarray(np.clip(values + 0.5, 0, 255).astype(np.uint8))
+    return Image.fromarray(_to_8_bits(np.asarray(im)))
+
+
+def _to_8_bits(values: np.ndarray) -> np.ndarray:
+    """Integers by the smallest bit depth that holds their maximum (12-bit data in 16-bit files); floats
+    as 0..1, or up to their 99.9th percentile when brighter (HDR); negatives lower the black point; NaN
+    is black and infinities clip."""
+    if values.dtype.kind == "f":
+        sample = _sample(values)
+        finite = sample[np.isfinite(sample)]
+        lo, hi = np.percentile(finite, [0.1, 99.9]) if finite.size else (0.0, 1.0)
+        lo, hi = min(float(lo), 0.0), max(float(hi), 1.0)
+        values = np.nan_to_num(values, nan=lo, posinf=hi, neginf=lo)
+    else:
+        lo = min(int(values.min()), 0)
+        hi = 2 ** max(8, int(values.max()).bit_length()) - 1
+    scaled = (values.astype(np.float32) - np.float32(lo)) * np.float32(255 / (hi - lo))
+    return np.clip(scaled + 0.5, 0, 255).astype(np.uint8)
+
+
+def _sample(values: np.ndarray) -> np.ndarray:
+    """Every n-th row and column, about PROBE_SIDE of each."""
+    step = max(1, max(values.shape[:2]) // PROBE_SIDE)
+    return values[::step, ::step]
+
+
+def _probe(im: Image.Image) -> np.ndarray:
+    """What the source's pixels are, on a small sample: deep samples as stored, anything else as Pillow
+    shows it in RGB (a palette's colours, not its indices)."""
+    step = max(1, max(im.size) // PROBE_SIDE)
+    small = im.resize((max(1, im.width // step), max(1, im.height // step)), Image.Resampling.NEAREST)
+    return np.asarray(small if small.mode.startswith("I") or small.mode == "F" else small.convert("RGB"))
+
+
+def _levels(values: np.ndarray) -> int:
+    """Distinct values among the middle 99 % of a sample of the samples (outliers are not the picture)."""
+    sample = _sample(values).ravel()
+    if sample.dtype.kind == "f":
+        sample = sample[np.isfinite(sample)]
+    if not sample.size:
+        return 0
+    lo, hi = np.percentile(sample, [0.5, 99.5])
+    return len(np.unique(sample[(sample >= lo) & (sample <= hi)]))
 
 
 def _to_srgb(im: Image.Image, icc: bytes | None) -> Image.Image:
