@@ -3,16 +3,18 @@
 __version__ = "0.1.0"
 
 from blurkit.api import FileResult, anonymize_file, anonymize_image, load_photo, media_kind
-from blurkit.batch import Job, Plan, Skipped
+from blurkit.batch import Job, Plan, Skipped, list_media
 from blurkit.batch import plan as plan_batch
 from blurkit.batch import run as run_batch
 from blurkit.detect import detect_faces
 from blurkit.errors import BlurkitError, Cancelled, DetectionError, MediaError, OutputExistsError
+from blurkit.follow import follow_region
 from blurkit.media import PHOTO_SUFFIXES, VIDEO_SUFFIXES
 from blurkit.media.video import VideoInfo, probe_video, read_video_frame, video_detection_settings
 from blurkit.naming import NAMINGS, new_name, revealing_name
-from blurkit.obscure import mask_regions, obscure
+from blurkit.obscure import TrackMemory, mask_regions, obscure
 from blurkit.regions import Region
+from blurkit.render import render_frame
 from blurkit.settings import MODES, NOT_REMOVED, Settings
 
 __all__ = [
@@ -32,10 +34,13 @@ __all__ = [
     "Region",
     "Settings",
     "Skipped",
+    "TrackMemory",
     "VideoInfo",
     "anonymize_file",
     "anonymize_image",
     "detect_faces",
+    "follow_region",
+    "list_media",
     "load_photo",
     "mask_regions",
     "media_kind",
@@ -44,6 +49,7 @@ __all__ = [
     "plan_batch",
     "probe_video",
     "read_video_frame",
+    "render_frame",
     "revealing_name",
     "run_batch",
     "video_detection_settings",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from pathlib import Path
 from threading import Event
 
@@ -16,8 +16,9 @@ from blurkit.errors import BlurkitError, MediaError
 from blurkit.media import kind_of
 from blurkit.media.image import Photo, encode_photo, output_format, read_photo
 from blurkit.media.video import anonymize_video
-from blurkit.obscure import mask_of, mask_regions, obscure
+from blurkit.obscure import TrackMemory, mask_of, mask_regions
 from blurkit.regions import Region
+from blurkit.render import render_frame
 from blurkit.result import FileResult
 from blurkit.settings import Settings
 
@@ -45,7 +46,7 @@ def anonymize_image(
     if regions is None:
         regions = detect_faces(image, settings)
     regions = list(regions)
-    return obscure(image, regions, settings), regions
+    return render_frame(image, regions, settings), regions
 
 
 def anonymize_file(
@@ -54,7 +55,10 @@ def anonymize_file(
     settings: Settings | None = None,
     *,
     regions: Sequence[Region] | None = None,
+    frames: Sequence[Sequence[Region]] | None = None,
     extra_regions: Iterable[Region] = (),
+    visible_tracks: Collection[int] = (),
+    memory: TrackMemory | None = None,
     overwrite: bool = False,
     dry_run: bool = False,
     progress: Progress | None = None,
@@ -65,6 +69,10 @@ def anonymize_file(
 
     ``regions`` replaces detection (photos); ``extra_regions`` are obscured in
     addition to what is detected (manual regions; ``frames`` limits them in video).
+    Reviewing a video: ``frames`` (a dry run's ``FileResult.frames``) replaces detection
+    and tracking, the tracks in ``visible_tracks`` are left visible (the report lists
+    them), and ``memory`` (a ``TrackMemory`` the previews were drawn with) makes the
+    output's pixels those previews'.
     """
     src, dst = Path(src), Path(dst)
     settings = settings or Settings()
@@ -86,9 +94,12 @@ def anonymize_file(
             dry_run=dry_run,
             progress=progress,
             cancel=cancel,
+            frames=frames,
+            visible_tracks=visible_tracks,
+            memory=memory,
         )
     else:
-        result = _anonymize_photo(src, dst, settings, regions, list(extra_regions), overwrite, dry_run)
+        result = _anonymize_photo(src, dst, settings, regions, list(extra_regions), overwrite, dry_run, memory)
     result.seconds = time.perf_counter() - started
     return result
 
@@ -101,6 +112,7 @@ def _anonymize_photo(
     extra: list[Region],
     overwrite: bool,
     dry_run: bool,
+    memory: TrackMemory | None,
 ) -> FileResult:
     fmt = output_format(dst)
     photo = read_photo(src)
@@ -114,7 +126,7 @@ def _anonymize_photo(
         result.details["note"] = f"written as {fmt}"
     if dry_run:
         return result
-    pixels = obscure(photo.pixels, regions, settings)
+    pixels = render_frame(photo.pixels, regions, settings, memory=memory and memory.fresh())
     data = encode_photo(pixels, _opaque_inside(photo.alpha, regions, settings), fmt)
     write_atomically(dst, data, overwrite)
     result.sha256 = hashlib.sha256(data).hexdigest()
@@ -135,4 +147,6 @@ def failed(src: Path, dst: Path | None, exc: BaseException) -> FileResult:
     """The result for a file that could not be done: nothing was written for it."""
     message = str(exc) if isinstance(exc, BlurkitError) else f"{type(exc).__name__}: {exc}"
     # one line per failed file, whatever a decoder or ffmpeg put in its message
-    return FileResult(src, dst, kind_of(src) or "unknown", "failed", error=" ".join(message.split()))
+    kind = kind_of(src) or "unknown"
+    details = {"error_type": type(exc).__name__}  # what went wrong, for a front end's advice
+    return FileResult(src, dst, kind, "failed", error=" ".join(message.split()), details=details)

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import os
-import signal
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from multiprocessing.synchronize import Event as EventType
 from pathlib import Path, PurePath
+from threading import Event
 
 from blurkit.api import Progress, anonymize_file, failed
 from blurkit.atomic import PARTIAL_MARK, folds_case, path_key
+from blurkit.distribute import cluster_pool, local_pool, run_parallel
 from blurkit.errors import Cancelled, MediaError
 from blurkit.media import kind_of
 from blurkit.naming import NAMINGS, new_name, revealing_name
+from blurkit.obscure import TrackMemory
 from blurkit.regions import Region
 from blurkit.result import FileResult
 from blurkit.settings import Settings
@@ -23,8 +23,17 @@ from blurkit.settings import Settings
 
 @dataclass(frozen=True)
 class Job:
+    """One file to do. A front end that reviewed it says how, with ``anonymize_file``'s arguments:
+    its own settings (else the batch's), and the regions the review settled on."""
+
     src: Path
     dst: Path
+    settings: Settings | None = None
+    regions: tuple[Region, ...] | None = None  # photo: obscured instead of detecting
+    frames: Sequence[Sequence[Region]] | None = field(default=None, compare=False)  # video: a reviewed dry run's
+    extra_regions: tuple[Region, ...] = ()
+    visible_tracks: frozenset[int] = frozenset()
+    memory: TrackMemory | None = field(default=None, compare=False)  # the previews' obscuring state
 
 
 @dataclass(frozen=True)
@@ -100,6 +109,25 @@ def plan(inputs: Sequence[str | Path], output: str | Path, naming: str = "keep")
     return result
 
 
+def list_media(inputs: Sequence[str | Path]) -> tuple[list[Path], list[Skipped]]:
+    """The photos and videos among ``inputs``, folders walked as a batch walks them (what a front end
+    opens), and what was left out with why, a named input that is none of them included."""
+    found: list[Path] = []
+    skipped: list[Skipped] = []
+    for item in map(Path, inputs):
+        if item.is_dir():
+            files, left = _walk(item, "", folds_case(item))
+            found += files
+            skipped += left
+        elif item.is_file() and kind_of(item) is not None:
+            found.append(item)
+        elif item.exists():
+            skipped.append(Skipped(item, f"not a photo or video blurkit reads ({item.suffix or 'no suffix'})"))
+        else:
+            skipped.append(Skipped(item, "no such file or folder"))
+    return found, skipped
+
+
 def _walk(folder: Path, skip: str, fold: bool) -> tuple[list[Path], list[Skipped]]:
     """Photos and videos under ``folder``, sorted, leaving out ``skip`` (the output inside an input);
     and what else was there, with why it was left out."""
@@ -130,42 +158,18 @@ def _run_one(
     dry_run: bool,
     extra: Sequence[Region] = (),
     progress: Progress | None = None,
+    cancel: Event | EventType | None = None,
 ) -> FileResult:
+    if cancel is not None and cancel.is_set():
+        return failed(job.src, job.dst, Cancelled("cancelled before it started"))
     try:
         return anonymize_file(
-            job.src, job.dst, settings, extra_regions=extra, overwrite=overwrite, dry_run=dry_run, progress=progress
-        )
+            job.src, job.dst, job.settings or settings, regions=job.regions, frames=job.frames,
+            extra_regions=[*job.extra_regions, *extra], visible_tracks=job.visible_tracks, memory=job.memory,
+            overwrite=overwrite, dry_run=dry_run, progress=progress, cancel=cancel,  # type: ignore[arg-type]
+        )  # fmt: skip
     except Exception as exc:
         return failed(job.src, job.dst, exc)
-
-
-# In a worker: the batch's stop event, and whether this worker got Ctrl-C or SIGTERM itself.
-_stop: EventType | None = None
-_interrupted = False
-
-
-def _init_worker(threads: int, stop: EventType) -> None:
-    import cv2
-
-    global _stop
-    _stop = stop
-    cv2.setNumThreads(threads)
-    # Ctrl-C or SIGTERM to the whole group: unwind (removing partial files), start nothing more
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, _interrupt)
-
-
-def _interrupt(signum: int, frame: object) -> None:
-    global _interrupted
-    _interrupted = True  # (not _stop.set(): its lock may be held by the code this handler interrupted)
-    raise KeyboardInterrupt
-
-
-def _run_queued(job: Job, settings: Settings, overwrite: bool, dry_run: bool, extra: Sequence[Region]) -> FileResult:
-    """A job in a worker, unless the batch was interrupted while it waited in the queue."""
-    if _interrupted or (_stop is not None and _stop.is_set()):
-        return failed(job.src, job.dst, Cancelled("interrupted before it started"))
-    return _run_one(job, settings, overwrite, dry_run, extra)
 
 
 def run(
@@ -178,32 +182,25 @@ def run(
     on_result: Callable[[FileResult], None] = lambda r: None,
     on_progress: Callable[[Job], Progress | None] = lambda job: None,
     extra_regions: Sequence[Region] = (),
+    cancel: Event | None = None,
+    scheduler: str | None = None,
+    on_part: Callable[[Job, int, int], None] = lambda job, done, total: None,
 ) -> list[FileResult]:
     """Run every job; a failure becomes a 'failed' result and the batch goes on.
+    With ``workers`` > 1, or the address of a Dask ``scheduler``, files and the segments of long videos
+    run in parallel (``blurkit.distribute``); ``on_part`` hears of each segment done.
     ``on_progress`` may give a per-file progress callback (videos; one worker only).
-    ``extra_regions`` (manual ones) are obscured in every file besides what is detected."""
-    results: list[FileResult] = []
-    if workers <= 1 or len(jobs) <= 1:
+    ``extra_regions`` (manual ones) are obscured in every file besides what is detected.
+    Setting ``cancel`` stops the file being written (nothing of it is left) and every one after it:
+    each gets a failed result saying it was cancelled."""
+    if scheduler is None and workers <= 1:
+        results: list[FileResult] = []
         for job in jobs:
-            results.append(_run_one(job, settings, overwrite, dry_run, extra_regions, on_progress(job)))
+            results.append(_run_one(job, settings, overwrite, dry_run, extra_regions, on_progress(job), cancel))
             on_result(results[-1])
         return results
-    threads = max(1, (os.cpu_count() or 1) // workers)
-    ctx = multiprocessing.get_context("spawn")
-    stop = ctx.Event()
-    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(threads, stop)) as pool:
-        futures = {pool.submit(_run_queued, job, settings, overwrite, dry_run, extra_regions): job for job in jobs}
-        try:
-            for future in as_completed(futures):
-                try:
-                    results.append(future.result())
-                except Exception as exc:  # a worker died (out of memory, a crash in a decoder)
-                    job = futures[future]
-                    results.append(failed(job.src, job.dst, exc))
-                on_result(results[-1])
-        except BaseException:
-            stop.set()  # queued jobs return at once; running ones finish or unwind
-            pool.shutdown(cancel_futures=True)
-            raise
-    order = {job.src: i for i, job in enumerate(jobs)}
-    return sorted(results, key=lambda r: order[r.src])
+    with cluster_pool(scheduler) if scheduler else local_pool(workers) as pool:
+        return run_parallel(
+            jobs, settings, pool, _run_one, overwrite=overwrite, dry_run=dry_run, extra=extra_regions,
+            on_result=on_result, on_part=on_part, cancel=cancel,
+        )  # fmt: skip

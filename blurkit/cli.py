@@ -99,7 +99,20 @@ def build_parser() -> argparse.ArgumentParser:
         "more often missed (every frame is still checked for faces big enough to identify)",
     )
     g = p.add_argument_group("run")
-    g.add_argument("-j", "--jobs", type=int, default=1, metavar="N", help="files processed in parallel (default 1)")
+    g.add_argument(
+        "-j",
+        "--jobs",
+        type=int,
+        default=1,
+        metavar="N",
+        help="processes working at once, on files and on segments of long videos (default 1)",
+    )
+    g.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run on the Dask cluster whose scheduler is at ADDRESS (tcp://HOST:8786); its workers must see "
+        "the inputs and OUTPUT at the same paths (needs blurkit[dask])",
+    )
     g.add_argument(
         "--names",
         choices=NAMINGS,
@@ -202,7 +215,12 @@ def main(argv: list[str] | None = None) -> int:
         _say_skipped(planned)
         print("blurkit: no photos or videos found in the inputs", file=sys.stderr)
         return EXIT_FAILED
-    bar = tqdm(total=len(jobs), unit="file", disable=args.quiet or len(jobs) < 2, file=sys.stderr)
+    bar = tqdm(
+        total=len(jobs),
+        unit="file",
+        disable=args.quiet or (len(jobs) < 2 and args.jobs == 1 and not args.scheduler),
+        file=sys.stderr,
+    )
 
     frames: list[tqdm] = []
 
@@ -226,6 +244,9 @@ def main(argv: list[str] | None = None) -> int:
 
         return update
 
+    def on_part(job: Job, done: int, total: int) -> None:
+        bar.set_postfix_str(f"{job.src.name}: {done}/{total} segments", refresh=True)
+
     try:
         results += run(
             jobs,
@@ -236,7 +257,13 @@ def main(argv: list[str] | None = None) -> int:
             on_result=on_result,
             on_progress=on_progress,
             extra_regions=args.region,
+            scheduler=args.scheduler,
+            on_part=on_part,
         )
+    except BlurkitError as exc:  # the cluster cannot be reached, or cannot see the files
+        bar.close()
+        print(f"blurkit: {exc}", file=sys.stderr)
+        return EXIT_FAILED
     except KeyboardInterrupt:
         bar.close()
         print("blurkit: interrupted; no partial files were left", file=sys.stderr)

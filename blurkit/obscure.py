@@ -4,12 +4,15 @@ The hard mask (where ``mask_of`` is true) is replaced outright; the soft edge
 lies *outside* it, blending replacement into untouched surroundings. In the
 default ``erase`` mode the replacement is computed only from pixels outside
 every mask plus noise from a per-process secret, so the output does not depend on a
-single pixel inside a mask: tests change those pixels and compare.
+single pixel inside a mask: tests change those pixels and compare. A video run passes
+a ``TrackMemory``: each face keeps the cells it had when it appeared, so many frames
+of it tell no more than one.
 """
 
 from __future__ import annotations
 
 import os
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -137,7 +140,7 @@ def _texture(r: Region) -> _Texture:
     return _texture_for(_key(r))
 
 
-def _erase_fill(src: np.ndarray, outside: np.ndarray, r: Region) -> np.ndarray:
+def _erase_fill(src: np.ndarray, outside: np.ndarray, texture: _Texture) -> np.ndarray:
     """Smooth continuation of the surroundings into the hole plus the region's texture, from
     outside pixels only; everything at FILL_SIDE and stretched once to the window."""
     h, w = outside.shape
@@ -156,7 +159,6 @@ def _erase_fill(src: np.ndarray, outside: np.ndarray, r: Region) -> np.ndarray:
     fallback = small_k.reshape(-1, 3).sum(0) / max(small_w.sum(), 1e-6) if outside.any() else np.full(3, 128.0)
     colours = np.where(den > 1e-4, num / np.maximum(den, 1e-4), fallback.astype(np.float32))
     small = cv2.resize(colours, (sw, sh), interpolation=cv2.INTER_LINEAR)
-    texture = _texture(r)
     noise = cv2.resize(texture.noise, (sw, sh), interpolation=cv2.INTER_LINEAR)
     offset = cv2.resize(texture.blotches, (sw, sh), interpolation=cv2.INTER_LINEAR)[:, :, None] * BLOTCH
     grey = small.mean(axis=2, keepdims=True)
@@ -166,12 +168,16 @@ def _erase_fill(src: np.ndarray, outside: np.ndarray, r: Region) -> np.ndarray:
     return cv2.resize(_to_uint8(small), (w, h), interpolation=cv2.INTER_LINEAR)
 
 
-def _cells_fill(src: np.ndarray, r: Region, cells: int, smooth: bool) -> np.ndarray:
-    """Average colours of a few cells across the face, with noise on top (uint8)."""
+def _cell_colours(src: np.ndarray, cells: int, rng: np.random.Generator) -> np.ndarray:
+    """Average colours of a few cells across the face, with noise on top (float, cells x cells x 3)."""
     h, w = src.shape[:2]
     n = max(1, min(cells, w, h))
     small = cv2.resize(src, (n, n), interpolation=cv2.INTER_AREA).astype(np.float32)
-    small += _rng(r).normal(0, 6.0, small.shape).astype(np.float32)
+    return small + rng.normal(0, 6.0, small.shape).astype(np.float32)
+
+
+def _cells_fill(small: np.ndarray, w: int, h: int, smooth: bool) -> np.ndarray:
+    """The cells stretched over a w x h window: as blocks, or (blur) smoothed into each other (uint8)."""
     if not smooth:
         return cv2.resize(_to_uint8(small), (w, h), interpolation=cv2.INTER_NEAREST)
     f = min(1.0, FILL_SIDE / max(h, w))
@@ -194,8 +200,86 @@ def _alpha(r: Region, feather: float, window: tuple[int, int, int, int]) -> np.n
     return np.clip(a, 0, 1, out=a)
 
 
+# A video run forgets a face not seen for this many frames: a track ends a second or so after its last
+# detection and its number is never reused, so this only bounds the memory.
+FORGET_FRAMES = 600
+
+
+@dataclass
+class _Held:
+    seen: int  # the last frame it was used in
+    texture: _Texture | None = None
+    cells: np.ndarray | None = None
+
+
+class TrackMemory:
+    """What one video run keeps of each face it obscures (by track; a manual region by its box).
+
+    Pixelate and blur reuse the cells a face had when it first appeared: on shaky footage the grid
+    falls on a different part of the face every frame, and a fit over many frames would rebuild detail
+    that no single frame shows. Noise and textures come from a secret of the run's own, so track 0 of
+    one video does not share its pattern with track 0 of the next; each face's noise is drawn from
+    that secret and its key alone, so frames obscured in any order (a preview jumping about) match
+    the export frame for frame."""
+
+    def __init__(self, forget_after: int = FORGET_FRAMES, kept: int = TEXTURES_KEPT, secret: int | None = None) -> None:
+        self._secret = int.from_bytes(os.urandom(16), "big") if secret is None else secret
+        self._held: OrderedDict[tuple[int, ...], _Held] = OrderedDict()  # least recently seen first
+        self._frame = 0
+        self._forget_after, self._kept = forget_after, kept
+
+    def fresh(self) -> TrackMemory:
+        """A memory that obscures exactly as this one (its secret), holding nothing yet: an export's, so
+        it matches the previews drawn with this one without sharing their state across threads."""
+        return TrackMemory(self._forget_after, self._kept, self._secret)
+
+    def holds(self, r: Region) -> bool:
+        """Whether the cells of ``r``'s face are held (from the frame it first appeared in)."""
+        held = self._held.get(_key(r))
+        return held is not None and held.cells is not None
+
+    def _rng(self, r: Region) -> np.random.Generator:
+        return np.random.default_rng([self._secret, *_key(r)])
+
+    def next_frame(self) -> None:
+        self._frame += 1
+        self._forget()
+
+    def _forget(self) -> None:
+        while self._held:
+            oldest = next(iter(self._held.values()))
+            if len(self._held) <= self._kept and self._frame - oldest.seen <= self._forget_after:
+                return
+            self._held.popitem(last=False)
+
+    def _entry(self, r: Region) -> _Held:
+        key = _key(r)
+        held = self._held.pop(key, None) or _Held(self._frame)
+        held.seen = self._frame
+        self._held[key] = held
+        self._forget()
+        return held
+
+    def texture(self, r: Region) -> _Texture:
+        held = self._entry(r)
+        if held.texture is None:
+            held.texture = _make_texture(self._rng(r))
+        return held.texture
+
+    def cells(self, r: Region, src: np.ndarray, cells: int) -> np.ndarray:
+        held = self._entry(r)
+        if held.cells is None:
+            held.cells = _cell_colours(src, cells, self._rng(r))
+        return held.cells
+
+
 def _fill(
-    image: np.ndarray, inside: np.ndarray | None, r: Region, settings: Settings, window: tuple[int, int, int, int]
+    image: np.ndarray,
+    inside: np.ndarray | None,
+    r: Region,
+    settings: Settings,
+    window: tuple[int, int, int, int],
+    memory: TrackMemory | None,
 ) -> np.ndarray:
     """What replaces the face over ``window``, uint8."""
     height, width = image.shape[:2]
@@ -208,17 +292,27 @@ def _fill(
         margin = _feather(r) + max(3.0, 0.25 * min(r.width, r.height))
         cx0, cy0, cx1, cy1 = _window(r, margin, width, height)
         cx0, cy0, cx1, cy1 = min(cx0, x0), min(cy0, y0), max(cx1, x1), max(cy1, y1)
-        f = _erase_fill(image[cy0:cy1, cx0:cx1], ~inside[cy0:cy1, cx0:cx1], r)
+        texture = memory.texture(r) if memory is not None else _texture(r)
+        f = _erase_fill(image[cy0:cy1, cx0:cx1], ~inside[cy0:cy1, cx0:cx1], texture)
         return f[y0 - cy0 : y1 - cy0, x0 - cx0 : x1 - cx0]
     bx0, by0, bx1, by1 = _window(r, 0, width, height)
-    cells = _cells_fill(image[by0:by1, bx0:bx1], r, 4 if settings.mode == "pixelate" else 3, settings.mode == "blur")
+    src, n = image[by0:by1, bx0:bx1], 4 if settings.mode == "pixelate" else 3
+    small = memory.cells(r, src, n) if memory is not None else _cell_colours(src, n, _rng(r))
+    cells = _cells_fill(small, bx1 - bx0, by1 - by0, settings.mode == "blur")
     return cv2.copyMakeBorder(cells, by0 - y0, y1 - by1, bx0 - x0, x1 - bx1, cv2.BORDER_REPLICATE)
 
 
 def obscure(
-    image: np.ndarray, regions: Iterable[Region], settings: Settings | None = None, frame: int | None = None
+    image: np.ndarray,
+    regions: Iterable[Region],
+    settings: Settings | None = None,
+    frame: int | None = None,
+    memory: TrackMemory | None = None,
 ) -> np.ndarray:
-    """A copy of an RGB image with every region obscured in ``settings.mode``."""
+    """A copy of an RGB image with every region obscured in ``settings.mode``. ``memory`` is one video
+    run's, called once per frame in order; without it every call stands alone."""
+    if memory is not None:
+        memory.next_frame()
     settings = settings or Settings()
     height, width = image.shape[:2]
     masks = mask_regions(regions, settings, width, height, frame)
@@ -240,6 +334,6 @@ def obscure(
         win_alpha = alpha[y0:y1, x0:x1]
         w = np.where(a > win_alpha, a, np.float32(0))
         win = out[y0:y1, x0:x1]
-        win[:] = cv2.blendLinear(_fill(image, inside, r, settings, window), win, w, 1 - w)
+        win[:] = cv2.blendLinear(_fill(image, inside, r, settings, window, memory), win, w, 1 - w)
         np.maximum(win_alpha, a, out=win_alpha)
     return out

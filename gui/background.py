@@ -1,8 +1,9 @@
 """Engine work off the GUI thread, so the window stays responsive.
 
-One worker thread runs every task in turn: the detector networks are shared
-per process and are not safe to run twice at once, and a 2-core laptop gains
-nothing from more.
+Work runs in three lanes, each one thread doing one task at a time: ``VIEW`` (what the user is
+looking at: photos, frames, previews), ``FIND`` (finding and tracking faces in a video, following a
+region) and ``SAVE``. A video being saved or analysed never holds up a preview; the detector
+serialises its own calls, so lanes can share it.
 """
 
 from __future__ import annotations
@@ -15,8 +16,7 @@ from PySide6.QtCore import QObject, QThreadPool, Signal
 
 import blurkit
 
-# Queue priorities: what the user is looking at goes before what they asked to save.
-URGENT, NORMAL = 10, 0
+VIEW, FIND, SAVE = "view", "find", "save"
 
 
 class Task(QObject):
@@ -38,14 +38,15 @@ class Task(QObject):
 
 
 class Engine(QObject):
-    """Runs ``fn(task)`` calls on the worker thread and tracks whether any are left."""
+    """Runs ``fn(task)`` calls in their lane and tracks whether any are left."""
 
     busy_changed = Signal(bool)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._pool = QThreadPool(self)
-        self._pool.setMaxThreadCount(1)
+        self._lanes = {lane: QThreadPool(self) for lane in (VIEW, FIND, SAVE)}
+        for pool in self._lanes.values():
+            pool.setMaxThreadCount(1)
         self._tasks: set[Task] = set()
 
     @property
@@ -57,11 +58,18 @@ class Engine(QObject):
         fn: Callable[[Task], Any],
         on_done: Callable[[Any], None],
         on_failed: Callable[[BaseException], None],
-        priority: int = NORMAL,
+        lane: str = VIEW,
+        on_progress: Callable[[int, int], None] | None = None,
+        on_partial: Callable[[Any], None] | None = None,
     ) -> Task:
+        """Every handler is connected before ``fn`` starts, so none of its signals is missed."""
         task = Task(self)
         task.done.connect(on_done)
         task.failed.connect(on_failed)
+        if on_progress is not None:
+            task.progressed.connect(on_progress)
+        if on_partial is not None:
+            task.partial.connect(on_partial)
         task.finished.connect(lambda: self._forget(task))
         self._tasks.add(task)
         if len(self._tasks) == 1:
@@ -79,7 +87,7 @@ class Engine(QObject):
             finally:
                 task.finished.emit()
 
-        self._pool.start(run, priority)
+        self._lanes[lane].start(run)
         return task
 
     def _forget(self, task: Task) -> None:
@@ -89,8 +97,9 @@ class Engine(QObject):
             self.busy_changed.emit(False)
 
     def shutdown(self) -> None:
-        """Cancel everything and wait for the running task to stop (it leaves no partial file)."""
+        """Cancel everything and wait for the running tasks to stop (they leave no partial file)."""
         for task in self._tasks:
             task.cancel.set()
-        self._pool.clear()
-        self._pool.waitForDone()
+        for pool in self._lanes.values():
+            pool.clear()
+            pool.waitForDone()

@@ -1,11 +1,13 @@
 """The image view: zoom and pan, region outlines to click, regions to draw, move and resize.
 
-It knows geometry and pixels only; the main window maps regions to and from it.
+It knows geometry and pixels only; the main window maps regions to and from it, each outline
+named by a key the window chooses (a detection's index, a track, a drawn region).
 Coordinates are image pixels (the scene is the image).
 """
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass
 
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
@@ -44,9 +46,9 @@ class Outline:
 
 
 class RegionItem(QGraphicsObject):
-    def __init__(self, index: int, outline: Outline, bounds: QRectF) -> None:
+    def __init__(self, key: Hashable, outline: Outline, bounds: QRectF) -> None:
         super().__init__()
-        self.index = index
+        self.key = key
         self.kind = outline.kind
         self.region_shape = outline.shape
         self.rect = QRectF(outline.rect)
@@ -94,6 +96,12 @@ class RegionItem(QGraphicsObject):
                 painter.drawEllipse(self.rect)
             else:
                 painter.drawRect(self.rect)
+        if self.isSelected() and not isinstance(self, DrawnItem):
+            pen = self._pen(colour, 1)
+            pen.setStyle(Qt.PenStyle.DashLine)
+            painter.setPen(pen)
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRect(self.rect.adjusted(-3, -3, 3, 3))
 
     def _pen(self, colour: QColor, width: float) -> QPen:
         pen = QPen(colour, width)
@@ -104,16 +112,15 @@ class RegionItem(QGraphicsObject):
 
 
 class FaceItem(RegionItem):
-    """A detected face: a click turns it off (left visible) or on again."""
+    """A detected face (in video, a track): a click turns it off (left visible) or on again."""
 
-    def __init__(self, index: int, outline: Outline, bounds: QRectF, toggleable: bool) -> None:
-        super().__init__(index, outline, bounds)
-        self.toggleable = toggleable
-        if toggleable:
-            self.setCursor(Qt.CursorShape.PointingHandCursor)
+    def __init__(self, key: Hashable, outline: Outline, bounds: QRectF) -> None:
+        super().__init__(key, outline, bounds)
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
 
     def mousePressEvent(self, event: QGraphicsSceneMouseEvent) -> None:
-        if self.toggleable and event.button() == Qt.MouseButton.LeftButton:
+        if event.button() == Qt.MouseButton.LeftButton:
             event.accept()
         else:
             event.ignore()
@@ -121,14 +128,14 @@ class FaceItem(RegionItem):
     def mouseReleaseEvent(self, event: QGraphicsSceneMouseEvent) -> None:
         if self.shape().contains(event.pos()):
             canvas = self.scene().views()[0]
-            canvas.face_toggled.emit(self.index)
+            canvas.face_toggled.emit(self.key)
 
 
 class DrawnItem(RegionItem):
     """A region the user drew: drag to move, drag a corner handle to resize."""
 
-    def __init__(self, index: int, outline: Outline, bounds: QRectF) -> None:
-        super().__init__(index, outline, bounds)
+    def __init__(self, key: Hashable, outline: Outline, bounds: QRectF) -> None:
+        super().__init__(key, outline, bounds)
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
         self.setCursor(Qt.CursorShape.SizeAllCursor)
         self.setZValue(1)
@@ -203,15 +210,15 @@ class DrawnItem(RegionItem):
     def mouseReleaseEvent(self, event: QGraphicsSceneMouseEvent) -> None:
         super().mouseReleaseEvent(event)
         if self._grab is not None and self._grab[2] != self.rect and self.rect.width() >= 1 and self.rect.height() >= 1:
-            self.scene().views()[0].region_changed.emit(self.index, QRectF(self.rect))
+            self.scene().views()[0].region_changed.emit(self.key, QRectF(self.rect))
         self._grab = None
 
 
 class Canvas(QGraphicsView):
-    face_toggled = Signal(int)
+    face_toggled = Signal(object)  # the face's key
     region_drawn = Signal(QRectF, str)
-    region_changed = Signal(int, QRectF)
-    selection_changed = Signal(int)  # index of the selected drawn region, -1 for none
+    region_changed = Signal(object, QRectF)  # the drawn region's key, its new box
+    selection_changed = Signal(object)  # the selected outline's key, None for none
     zoom_changed = Signal(float)
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -231,6 +238,7 @@ class Canvas(QGraphicsView):
         self._tool = "select"
         self._drawing: tuple[QPointF, RegionItem] | None = None
         self._editable = True
+        self._kept: Hashable = None  # the selection while the outlines are hidden
         self._fitted = True  # keep fitting the picture to the window until the user zooms
         self.scene().selectionChanged.connect(self._selection_changed)
 
@@ -294,29 +302,35 @@ class Canvas(QGraphicsView):
     # regions
 
     def set_regions(
-        self, faces: list[Outline], drawn: list[tuple[int, Outline]], toggleable: bool, selected: int = -1
+        self, faces: list[tuple[Hashable, Outline]], drawn: list[tuple[Hashable, Outline]], selected: Hashable = None
     ) -> None:
-        """Replace every outline. Drawn regions come with their index in the file's list (a video
-        shows only those on the current frame); ``selected`` is the index to keep selected."""
+        """Replace every outline, each with its key; ``selected`` is the key to keep selected."""
+        self._kept = selected
         scene = self.scene()
         scene.blockSignals(True)
         for item in self._items:
             scene.removeItem(item)
         bounds = self.image_rect
-        self._items = [FaceItem(i, o, bounds, toggleable) for i, o in enumerate(faces)]
-        self._items += [DrawnItem(i, o, bounds) for i, o in drawn]
+        self._items = [FaceItem(k, o, bounds) for k, o in faces] + [DrawnItem(k, o, bounds) for k, o in drawn]
         for item in self._items:
             item.setVisible(self._editable)
             scene.addItem(item)
-            if isinstance(item, DrawnItem) and item.index == selected:
-                item.setSelected(True)
+            item.setSelected(item.key == selected)
         scene.blockSignals(False)
 
     def set_editable(self, editable: bool) -> None:
-        """Off while the obscured result is shown: no outlines, nothing to click."""
+        """Off while the obscured result is shown: no outlines, nothing to click. The selection is kept
+        for when they come back (hiding an item would drop it)."""
+        if editable == self._editable:
+            return
+        if not editable:
+            self._kept = self.selected_key()
         self._editable = editable
+        self.scene().blockSignals(True)
         for item in self._items:
             item.setVisible(editable)
+            item.setSelected(editable and item.key == self._kept)
+        self.scene().blockSignals(False)
 
     def set_tool(self, tool: str) -> None:
         """ "select" (click faces, move regions, drag to pan), "ellipse" or "box" (drag to draw)."""
@@ -324,12 +338,17 @@ class Canvas(QGraphicsView):
         self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag if tool == "select" else QGraphicsView.DragMode.NoDrag)
         self.viewport().setCursor(Qt.CursorShape.OpenHandCursor if tool == "select" else Qt.CursorShape.CrossCursor)
 
-    def selected_region(self) -> int:
-        chosen = [i for i in self.scene().selectedItems() if isinstance(i, DrawnItem)]
-        return chosen[0].index if chosen else -1
+    def selected_key(self) -> Hashable:
+        chosen = [i for i in self.scene().selectedItems() if isinstance(i, RegionItem)]
+        return chosen[0].key if chosen else None
+
+    def select(self, key: Hashable) -> None:
+        """Select the outline with ``key`` (and no other); None clears the selection."""
+        for item in self._items:
+            item.setSelected(item.key == key)
 
     def _selection_changed(self) -> None:
-        self.selection_changed.emit(self.selected_region())
+        self.selection_changed.emit(self.selected_key())
 
     def mousePressEvent(self, event) -> None:
         drawing = self._tool != "select" and self._editable and event.button() == Qt.MouseButton.LeftButton

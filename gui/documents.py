@@ -1,30 +1,40 @@
-"""What the user has opened and decided, file by file; plain Python, no widgets."""
+"""What the user has opened and what the engine found in it, file by file; plain Python, no widgets.
+
+A photo's detections and a video's analysis (a dry run: every frame's tracked regions and the shot cuts)
+come from the engine; the user's decisions are the file's ``Review``. What a preview shows and what an
+export writes are both read off here, so they cannot disagree.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
 
+import blurkit
 from blurkit import Region
+from gui.review import Review, Row, timeline_rows
+from gui.texts import plural
 
 # Suffix added to saved files, so an output is never mistaken for (or written over) its original.
 OUTPUT_TAG = "-anonymized"
+# Settings that decide what is detected: changing one means finding the faces again.
+DETECTION_FIELDS = ("threshold", "scales", "detector", "detect_every", "detect_megapixels")
 
 
-@dataclass
+@dataclass(eq=False)  # one open file is one document, whatever it holds
 class MediaFile:
     path: Path
     kind: str  # "photo" or "video"
     # Photo: the detector's regions once found (None until then, or when detection failed).
     detected: list[Region] | None = None
-    # Indexes into ``detected`` the user turned off (left visible).
-    off: set[int] = field(default_factory=set)
-    # Regions the user drew (source="manual"; in video with a frame range).
-    manual: list[Region] = field(default_factory=list)
-    # Video: stream facts from probe_video, and detections of frames the user previewed.
-    video: Any = None
-    frame_regions: dict[int, list[Region]] = field(default_factory=dict)
+    # Video: stream facts from probe_video, and the engine's analysis (a dry run) once done.
+    video: blurkit.VideoInfo | None = None
+    analysis: blurkit.FileResult | None = None
+    review: Review = field(default_factory=Review)
+    # This file's own settings; None while it follows the batch's.
+    settings: blurkit.Settings | None = None
+    # The obscuring state its previews are drawn with; the export draws with the same secret.
+    memory: blurkit.TrackMemory = field(default_factory=blurkit.TrackMemory)
     # Why it cannot be opened or reviewed (unreadable, detection failed); kept until reopened.
     problem: str | None = None
     # What the engine is doing with it now ("Finding faces…", "Saving…"), if anything.
@@ -37,20 +47,75 @@ class MediaFile:
     def name(self) -> str:
         return self.path.name
 
+    @property
+    def off(self) -> frozenset[int]:
+        return self.review.off
+
+    @property
+    def manual(self) -> list[Region]:
+        return list(self.review.drawn)
+
+    @property
+    def found(self) -> bool:
+        """Whether the engine's findings are in (a photo's detections, a video's analysis)."""
+        return (self.detected if self.kind == "photo" else self.analysis) is not None
+
+    def settings_or(self, defaults: blurkit.Settings) -> blurkit.Settings:
+        return self.settings or defaults
+
+    def forget_findings(self) -> None:
+        """Detection settings changed: what was found (and the decisions about it) no longer holds."""
+        self.detected, self.analysis = None, None
+        self.review = replace(self.review, off=frozenset())
+
     def reviewed_regions(self) -> list[Region]:
         """Exactly what a photo export obscures: detections left on, plus drawn regions."""
-        kept = [r for i, r in enumerate(self.detected or []) if i not in self.off]
-        return kept + self.manual
+        kept = [r for i, r in enumerate(self.detected or []) if i not in self.review.off]
+        return kept + list(self.review.drawn)
 
-    def export_arguments(self) -> dict:
-        """Keyword arguments for ``blurkit.anonymize_file`` that carry the user's review.
+    # video
 
-        A photo whose detection has not run (or failed) is left to the engine to detect,
-        so an unreviewed file is never written with fewer regions than the CLI would use.
-        """
-        if self.kind == "photo" and self.detected is not None:
-            return {"regions": self.reviewed_regions()}
-        return {"extra_regions": list(self.manual)}
+    @property
+    def cuts(self) -> list[int]:
+        return list(self.analysis.details["cuts"]) if self.analysis else []
+
+    def tracks(self) -> list[Region]:
+        """The analysis' face tracks, each with its span of frames."""
+        return [r for r in self.analysis.regions if r.track_id is not None] if self.analysis else []
+
+    def faces_at(self, frame: int) -> list[Region]:
+        """Every tracked face in ``frame``, those left visible included (the outlines show them)."""
+        return list(self.analysis.frames[frame]) if self.analysis else []
+
+    def extra_regions(self) -> list[Region]:
+        """Drawn and followed regions, each limited to its frames."""
+        return list(self.review.drawn) + [r for f in self.review.followed for r in f.regions]
+
+    def regions_at(self, frame: int) -> list[Region]:
+        """Exactly what the export obscures in ``frame`` of a video."""
+        faces = [r for r in self.faces_at(frame) if r.track_id not in self.review.off]
+        drawn = [r for r in self.review.drawn if r.in_frame(frame)]
+        return faces + drawn + [r for f in self.review.followed if (r := f.at(frame)) is not None]
+
+    def rows(self) -> list[Row]:
+        return timeline_rows(self.tracks(), self.review, self.video.frames if self.video else 0)
+
+    # saving
+
+    def job(self, dst: Path, defaults: blurkit.Settings) -> blurkit.Job:
+        """How the engine saves it: with the review once the findings are in. A file whose detection has
+        not run (or failed) is left to the engine to detect, so an unreviewed file is never written with
+        fewer regions than the command line would cover."""
+        settings = self.settings_or(defaults)
+        if self.kind == "photo":
+            if self.detected is None:
+                return blurkit.Job(self.path, dst, settings, extra_regions=tuple(self.review.drawn))
+            return blurkit.Job(self.path, dst, settings, regions=tuple(self.reviewed_regions()), memory=self.memory)
+        return blurkit.Job(
+            self.path, dst, settings, frames=self.analysis.frames if self.analysis else None,
+            extra_regions=tuple(self.extra_regions()), visible_tracks=self.review.off if self.analysis else frozenset(),
+            memory=self.memory,
+        )  # fmt: skip
 
     def default_output_name(self) -> str:
         return f"{self.path.stem}{OUTPUT_TAG}{self.path.suffix}"
@@ -64,20 +129,30 @@ class MediaFile:
         if self.outcome:
             return self.outcome
         if self.kind == "video":
-            drawn = f" · {len(self.manual)} drawn" if self.manual else ""
-            return (f"Video {format_time(self.video.duration)}" if self.video else "Video") + drawn
+            length = f"Video {format_time(self.video.duration)}" if self.video else "Video"
+            return " · ".join([length, *self._decisions()]) if self.analysis else length
         if self.detected is None:
             return "Not checked"
         return self.review_summary()
 
     def review_summary(self) -> str:
+        if self.kind == "video":
+            tracks = len(self.tracks())
+            return " · ".join([plural(tracks, "face track") if tracks else "No faces found", *self._decisions()])
         faces = len(self.detected or [])
-        parts = [f"{faces} face{'s' if faces != 1 else ''}" if faces else "No faces found"]
-        if self.off:
-            parts.append(f"{len(self.off)} off")
-        if self.manual:
-            parts.append(f"{len(self.manual)} drawn")
-        return " · ".join(parts)
+        return " · ".join([plural(faces, "face") if faces else "No faces found", *self._decisions()])
+
+    def _decisions(self) -> list[str]:
+        parts = [f"{len(self.review.off)} off"] if self.review.off else []
+        if self.review.followed:
+            parts.append(f"{len(self.review.followed)} followed")
+        if self.review.drawn:
+            parts.append(f"{len(self.review.drawn)} drawn")
+        return parts
+
+
+def detection_changed(a: blurkit.Settings, b: blurkit.Settings) -> bool:
+    return any(getattr(a, name) != getattr(b, name) for name in DETECTION_FIELDS)
 
 
 def manual_region(x0: float, y0: float, x1: float, y1: float, shape: str, frames: tuple[int, int] | None) -> Region:

@@ -1,4 +1,4 @@
-"""Side-panel controls: how faces are covered, the colour legend, a drawn region's frames, the frame slider."""
+"""Side-panel controls: a file's settings, the colour legend, a drawn region's frames, the frame slider."""
 
 from __future__ import annotations
 
@@ -39,57 +39,95 @@ def wrapped(text: str = "", muted: bool = False) -> QLabel:
 
 
 class SettingsPanel(QGroupBox):
-    """Mode, mask size and shape: the same ``blurkit.Settings`` the CLI and the API take."""
+    """The shown file's settings: the same ``blurkit.Settings`` the CLI and the API take. A file starts with
+    the batch's; a change applies to that file only, until "Use for every file" makes them the batch's."""
 
     changed = Signal()
+    for_every_file = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__("How faces are covered", parent)
-        default = blurkit.Settings()
-        self.mode = QComboBox()
+        super().__init__("Settings for this file", parent)
+        default = self._base = blurkit.Settings()
+        self.scope = wrapped(muted=True)
+        self.mode = narrow(QComboBox())
         for name in blurkit.MODES:
             self.mode.addItem(name.capitalize() + (" (default)" if name == default.mode else ""), name)
-        self.mode.setCurrentIndex(self.mode.findData(default.mode))
         self.mode_text = wrapped(muted=True)
-        self.mask_scale = QDoubleSpinBox()
-        self.mask_scale.setRange(0.5, 4.0)
-        self.mask_scale.setSingleStep(0.1)
-        self.mask_scale.setDecimals(2)
-        self.mask_scale.setSuffix(" ×")
-        self.mask_scale.setValue(default.mask_scale)
-        self.mask_scale.setToolTip("Detected faces are grown by this factor to cover hair, ears and chin.")
-        self.shape = QComboBox()
+        grown = "Detected faces are grown by this factor to cover hair, ears and chin."
+        self.mask_scale = spin(0.5, 4.0, 0.1, " ×", grown)
+        self.shape = narrow(QComboBox())
         for name, label in SHAPE_NAMES.items():
             self.shape.addItem(label, name)
-        self.shape.setCurrentIndex(self.shape.findData(default.shape))
+        self.threshold = spin(0.01, 0.99, 0.01, "", "The detector's confidence a face needs to be covered.")
+        self.photo_scale = spin(1.0, 3.0, 0.25, " ×", "Photos are searched at their own size and enlarged this much.")
+        self.video_size = spin(0.5, 8.0, 0.1, " MP", "Video frames are searched at about this many megapixels.")
         self.keep_sound = QCheckBox("Keep the sound of videos")
-        self.keep_sound.setChecked(default.audio == "keep")
         self.keep_sound.setToolTip(
             "Voices and speech are not changed: turn this off when a voice could identify someone."
         )
-        self.names = QComboBox()
+        self.every_file = QPushButton("Use for every file")
+        self.every_file.setToolTip("Make these the settings of every open file, and of files opened later.")
+        self.every_file.clicked.connect(self.for_every_file)
+        self.names = narrow(QComboBox())
         for name, text in blurkit.NAMINGS.items():
             self.names.addItem(NAMING_LABELS[name], name)
             self.names.setItemData(self.names.count() - 1, text, Qt.ItemDataRole.ToolTipRole)
         self.names.setToolTip("Names like IMG_20240501_143211 tell when and with what a photo was taken.")
-        form = QFormLayout(self)
+        self.form = form = QFormLayout(self)
+        form.addRow(self.scope)
         form.addRow("Mode", self.mode)
         form.addRow(self.mode_text)
         form.addRow("Mask size", self.mask_scale)
         form.addRow("Face shape", self.shape)
+        form.addRow("Sensitivity", self.threshold)
+        form.addRow(wrapped("Lower finds more faces, and more things that are not faces.", muted=True))
+        form.addRow("Search scale", self.photo_scale)
+        self.photo_scale_text = wrapped("Larger finds smaller faces (a crowd far away), and takes longer.", muted=True)
+        form.addRow(self.photo_scale_text)
+        form.addRow("Search size", self.video_size)
+        self.video_size_text = wrapped("More finds smaller faces in video, and takes longer.", muted=True)
+        form.addRow(self.video_size_text)
         form.addRow(self.keep_sound)
+        form.addRow(self.every_file)
         form.addRow("Saved names", self.names)
-        self.mode.currentIndexChanged.connect(self._changed)
-        self.mask_scale.valueChanged.connect(self._changed)
-        self.shape.currentIndexChanged.connect(self._changed)
+        self.show_settings(default, "photo", own=False)
+        for box in (self.mode, self.shape):
+            box.currentIndexChanged.connect(self._changed)
+        for number in (self.mask_scale, self.threshold, self.photo_scale, self.video_size):
+            number.valueChanged.connect(self._changed)
         self.keep_sound.toggled.connect(self._changed)
+
+    def show_settings(self, settings: blurkit.Settings, kind: str, own: bool) -> None:
+        """Show ``settings`` (a ``kind`` file's; ``own`` when it no longer follows the batch's)."""
+        self._base = settings
+        widgets = (self.mode, self.shape, self.mask_scale, self.threshold, self.photo_scale, self.video_size)
+        for widget in (*widgets, self.keep_sound):
+            widget.blockSignals(True)
+        self.mode.setCurrentIndex(self.mode.findData(settings.mode))
+        self.shape.setCurrentIndex(self.shape.findData(settings.shape))
+        self.mask_scale.setValue(settings.mask_scale)
+        self.threshold.setValue(settings.threshold)
+        self.photo_scale.setValue(max(settings.scales))
+        self.video_size.setValue(settings.detect_megapixels)
+        self.keep_sound.setChecked(settings.audio == "keep")
+        for widget in (*widgets, self.keep_sound):
+            widget.blockSignals(False)
+        for row in (self.photo_scale, self.photo_scale_text):
+            self.form.setRowVisible(row, kind == "photo")
+        for row in (self.video_size, self.video_size_text, self.keep_sound):
+            self.form.setRowVisible(row, kind == "video")
+        self.scope.setText("This file has settings of its own." if own else "The settings of every file.")
         self._describe()
 
     def settings(self) -> blurkit.Settings:
-        return blurkit.Settings(
+        scale = round(self.photo_scale.value(), 2)
+        return self._base.with_(
             mode=self.mode.currentData(),
             mask_scale=round(self.mask_scale.value(), 2),
             shape=self.shape.currentData(),
+            threshold=round(self.threshold.value(), 2),
+            scales=(1.0,) if scale == 1.0 else (1.0, scale),
+            detect_megapixels=round(self.video_size.value(), 1),
             audio="keep" if self.keep_sound.isChecked() else "drop",
         )
 
@@ -104,6 +142,23 @@ class SettingsPanel(QGroupBox):
     def _changed(self) -> None:
         self._describe()
         self.changed.emit()
+
+
+def narrow(box: QComboBox) -> QComboBox:
+    """A combo box that does not widen the side panel to its longest entry."""
+    box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    box.setMinimumContentsLength(12)
+    return box
+
+
+def spin(low: float, high: float, step: float, suffix: str, tip: str) -> QDoubleSpinBox:
+    box = QDoubleSpinBox()
+    box.setRange(low, high)
+    box.setSingleStep(step)
+    box.setDecimals(2)
+    box.setSuffix(suffix)
+    box.setToolTip(tip)
+    return box
 
 
 def swatch(kind: str) -> QLabel:

@@ -1,5 +1,6 @@
-"""Render the main window with a sample photo loaded to a PNG, for reviewers:
-``python -m gui.render_screenshot OUT.png [PHOTO] [--preview]``."""
+"""Render the main window with a sample photo (or a video under review) to a PNG, for reviewers:
+``python -m gui.render_screenshot OUT.png [PHOTO] [--preview]``, or for a video with its track timeline
+``python -m gui.render_screenshot OUT.png CLIP.mp4 --frame 100 --select 9 --leave-visible 13``."""
 
 from __future__ import annotations
 
@@ -41,6 +42,9 @@ def main() -> None:
     parser.add_argument("media", nargs="*", type=Path, default=[SAMPLE], help="photos or videos to open")
     parser.add_argument("--preview", action="store_true", help="show the obscured result instead of the outlines")
     parser.add_argument("--size", default="1340x820", help="window size, WIDTHxHEIGHT")
+    parser.add_argument("--frame", type=int, default=0, help="video: the frame to show")
+    parser.add_argument("--select", type=int, help="video: the track (id) to select, on the picture and the timeline")
+    parser.add_argument("--leave-visible", type=int, nargs="*", default=[], help="video: tracks (ids) to turn off")
     args = parser.parse_args()
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     app = QApplication([])
@@ -50,6 +54,15 @@ def main() -> None:
         window.show()
         window.open_paths(args.media)
         wait_until_idle(window)
+        doc = window.current
+        if doc is not None and doc.kind == "video":
+            for track in args.leave_visible:
+                window.edit(doc, doc.review.toggled(track), "Track left visible")
+            if args.select is None:
+                window.go_to_frame(args.frame)
+            else:
+                window.go_to_row(("track", args.select), args.frame)
+            wait_until_idle(window)
         if args.preview:
             window.preview_action.trigger()
             wait_until_idle(window)

@@ -31,29 +31,50 @@ HINT_NO_FACES = (
     "No faces found. Zoom in (mouse wheel) and check the whole photo; draw over any face the detector missed."
 )
 HINT_VIDEO = (
-    "Drag the slider to check any frame. Every face the detector finds is covered in the saved video; "
-    "draw regions for what it misses and choose the frames they cover."
+    "The timeline shows every face track; click a face (or press V) to leave its whole track visible. "
+    "Draw over what the detector missed and press F to follow it through the shot. Space shows the result."
 )
 HINT_LOADING = "Finding faces…"
+HINT_TRACKING = "Finding and tracking faces in every frame…"
 
 LEGEND = [
-    ("covered", "Detected face: will be covered. In photos, click to leave it visible."),
+    ("covered", "Detected face: will be covered. Click to leave it (in video: its whole track) visible."),
     ("visible", "Left visible (turned off). Click to cover it again."),
-    ("drawn", "Drawn by you: covered exactly as drawn. Drag to move, drag a corner to resize, Del removes it."),
+    (
+        "drawn",
+        "Drawn or followed by you: covered exactly as drawn. Drag to move, drag a corner to resize, Del removes it.",
+    ),
 ]
 
+BUG = "Nothing was written for it. This is a bug in blurkit; please report it with the message above."
+# What the user can do about an error of each kind (``blurkit``'s errors, by name), in a sentence.
+ADVICE = {
+    "OutputExistsError": "Choose another name or folder.",
+    "MediaError": (
+        "Check that the file opens in another app; if it is damaged, copy or export it again from the device."
+    ),
+    "DetectionError": "Nothing was written for it. Try again; if it keeps failing, reinstall blurkit.",
+    "Cancelled": "Nothing was written for it.",
+    "BlurkitError": "Nothing was written for it.",
+}
 
-def advice(exc: BaseException) -> str:
-    """What the user can do about an error, in a sentence (never a traceback)."""
-    if isinstance(exc, blurkit.OutputExistsError):
-        return "Choose another name or folder."
-    if isinstance(exc, blurkit.MediaError):
-        return "Check that the file opens in another app; if it is damaged, copy or export it again from the device."
-    if isinstance(exc, blurkit.DetectionError):
-        return "Nothing was written for it. Try again; if it keeps failing, reinstall blurkit."
-    if isinstance(exc, blurkit.BlurkitError):
-        return "Nothing was written for it."
-    return "Nothing was written for it. This is a bug in blurkit; please report it with the message above."
+
+def advice(kind: str) -> str:
+    """Advice for an error named ``kind`` (an exception's class name; a failed result's ``error_type``)."""
+    return ADVICE.get(kind, BUG)
+
+
+def was_cancelled(result: blurkit.FileResult) -> bool:
+    return result.status == "failed" and result.details.get("error_type") == "Cancelled"
+
+
+def outcome(result: blurkit.FileResult) -> str:
+    """How a save ended, for the file list."""
+    if result.status == "written":
+        return f"Saved as {result.dst.name}"
+    if was_cancelled(result):
+        return "Cancelled, nothing saved"
+    return f"Not saved: {result.error}"
 
 
 def describe(exc: BaseException) -> str:
@@ -68,11 +89,12 @@ def plural(n: int, word: str) -> str:
 
 def export_summary(
     saved: list[tuple[str, str]],
-    failed: list[tuple[str, BaseException]],
+    failed: list[tuple[str, blurkit.FileResult]],
     faces: int,
     tracks: int,
     drawn: int,
     left_visible: int,
+    tracks_visible: int,
     unreviewed: list[str],
     cancelled: list[str],
     notes: list[str],
@@ -94,6 +116,11 @@ def export_summary(
             f"<p>{plural(left_visible, 'face')} you turned off {'was' if left_visible == 1 else 'were'} "
             "left visible.</p>"
         )
+    if tracks_visible:
+        parts.append(
+            f"<p>{plural(tracks_visible, 'face track')} you turned off {'was' if tracks_visible == 1 else 'were'} "
+            "left visible in videos.</p>"
+        )
     if unreviewed:
         parts.append(
             f"<p>Saved without your review (the detector's findings were used as they are): "
@@ -101,7 +128,8 @@ def export_summary(
         )
     if failed:
         rows = "".join(
-            f"<li>{escape(name)}: {escape(describe(exc))}. {escape(advice(exc))}</li>" for name, exc in failed
+            f"<li>{escape(name)}: {escape(r.error or 'failed')}. {escape(advice(r.details.get('error_type', '')))}</li>"
+            for name, r in failed
         )
         parts.append(f"<p><b>Not saved:</b></p><ul>{rows}</ul>")
     if cancelled:

@@ -1,6 +1,7 @@
 """Media formats behind small adapters: photos in ``media.image``, video through ``media.ffmpeg``.
 
 The suffixes blurkit accepts are the ones its adapters can write back, so the two cannot drift.
+A GIF, animated or still, is a silent video: every frame is obscured on its own, as in a video.
 """
 
 from pathlib import Path

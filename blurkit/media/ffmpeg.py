@@ -41,17 +41,23 @@ from blurkit.errors import MediaError
 
 # Options every ffmpeg run gets: no banner, never read the terminal, no stats lines.
 GLOBAL = ["-hide_banner", "-nostdin", "-nostats"]
-# Audio that may be copied into each output container as is. Vorbis and FLAC are
-# left out on purpose: their codec headers carry free-form tags (and FLAC pictures).
-AUDIO_COPY = {
-    "mp4": {"aac", "mp3", "ac3", "eac3", "alac", "opus"},
-    "mov": {"aac", "mp3", "ac3", "eac3", "alac", "pcm_s16le", "pcm_s16be", "pcm_s24le"},
-    "matroska": {"aac", "mp3", "ac3", "eac3", "opus", "pcm_s16le", "pcm_s24le"},
-    "webm": {"opus"},
-    "avi": {"mp3", "ac3", "pcm_s16le"},
+CONTAINERS = {
+    ".mp4": "mp4",
+    ".m4v": "mp4",
+    ".mov": "mov",
+    ".mkv": "matroska",
+    ".webm": "webm",
+    ".avi": "avi",
+    ".gif": "gif",
 }
-CONTAINERS = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska", ".webm": "webm", ".avi": "avi"}
-AUDIO_ENCODER = {"mp4": "aac", "mov": "aac", "matroska": "aac", "webm": "libopus", "avi": "libmp3lame"}
+# Sound is always re-encoded, never copied: a copied stream keeps what its encoder wrote inside the
+# frames (a phone's or an editor's ident, "Lavc..." in an AAC fill element, "LAME3.100" in MP3
+# padding). These encoders write none under +bitexact; LAME pads every MP3 frame with its version
+# whatever it is told, so AVI gets PCM. GIF holds no sound.
+AUDIO_ENCODER = {"mp4": "aac", "mov": "aac", "matroska": "aac", "webm": "libopus", "avi": "pcm_s16le"}
+# A GIF's palettes come from the obscured frames alone, one per frame as it arrives, so nothing of a
+# face can reach the palette and memory does not grow with the number of frames.
+GIF_PALETTE = "split[a][b];[a]palettegen=stats_mode=single[p];[b][p]paletteuse=new=1"
 
 
 @cache
@@ -87,7 +93,6 @@ class Probe:
     time_base: Fraction
     pts: tuple[int, ...]  # presentation times of the frames in ``time_base``, sorted, as -copyts sees them
     start: float  # the file's start time (seconds), which -ss counts from
-    audio_codec: str | None
 
 
 def _error_line(stderr: str) -> str:
@@ -218,9 +223,7 @@ def _probe(path: Path, size: int, mtime_ns: int) -> Probe:
         rotation=rotation,
     )
     start = _START.search(stderr)
-    return Probe(
-        info, time_base, tuple(pts), float(start[1]) if start else float(pts[0] * time_base), audio and audio["codec"]
-    )
+    return Probe(info, time_base, tuple(pts), float(start[1]) if start else float(pts[0] * time_base))
 
 
 @dataclass
@@ -242,16 +245,17 @@ class FrameReader:
     ``width`` x ``height`` is a MediaError, never reshaped into stripes. ffmpeg may
     rebuild its filters mid-stream (so a display matrix that appears or changes midway
     is applied rather than ignored); a picture that changes shape is then refused here.
-    ``start`` (seconds from the start of the file) seeks before decoding.
+    ``start`` (seconds from the start of the file) seeks before decoding. ``first`` skips that many
+    frames (decoded, not delivered) and numbers the rest from there: frames are numbered as they decode
+    from the start, which a seek cannot tell (edit lists drop or reorder frames).
     """
 
-    def __init__(self, path: Path, width: int, height: int, start: float | None = None) -> None:
-        self.width, self.height = width, height
+    def __init__(self, path: Path, width: int, height: int, start: float | None = None, first: int = 0) -> None:
+        self.width, self.height, self.first = width, height, first
         self.time_base: Fraction | None = None
         source = ffmpeg_python.input(str(path), copyts=None, **({"ss": start} if start else {}))
-        args = source.output(
-            "-", map="0:V:0", vf="showinfo=checksum=0", fps_mode="passthrough", f="rawvideo", pix_fmt="rgb24"
-        ).get_args()
+        vf = (f"trim=start_frame={first}," if first else "") + "showinfo=checksum=0"
+        args = source.output("-", map="0:V:0", vf=vf, fps_mode="passthrough", f="rawvideo", pix_fmt="rgb24").get_args()
         self._proc = subprocess.Popen(
             [ffmpeg_exe(), *GLOBAL, "-loglevel", "info", *args],
             stdout=subprocess.PIPE,
@@ -281,7 +285,7 @@ class FrameReader:
         assert self._proc.stdout is not None
         size = self.width * self.height * 3
         last_end = 0
-        for index in itertools.count():
+        for index in itertools.count(self.first):
             stamp = self._stamps.get()
             if stamp is None:
                 if self._proc.stdout.read(1):
@@ -423,6 +427,35 @@ def container_of(path: Path) -> str:
         raise MediaError(f"cannot write video as {path.suffix or '(no suffix)'}") from None
 
 
+def gif_loop(path: Path) -> int:
+    """How often a GIF plays again, as the gif muxer's ``loop`` takes it: the count in its NETSCAPE2.0
+    (or ANIMEXTS1.0) extension, 0 for forever, or -1 without one (play once). ffmpeg's demuxer does not
+    report it, so the blocks are walked here; a file that is no GIF has none."""
+    data = path.read_bytes()
+    if data[:6] not in (b"GIF87a", b"GIF89a") or len(data) < 13:
+        return -1
+    pos = 13 + (3 << ((data[10] & 7) + 1) if data[10] & 0x80 else 0)  # after the global colour table
+    while pos + 1 < len(data):
+        if data[pos] == 0x2C:  # image: descriptor, local colour table, LZW code size, then its data
+            flags = data[pos + 9] if pos + 9 < len(data) else 0
+            pos = _after_sub_blocks(data, pos + 11 + (3 << ((flags & 7) + 1) if flags & 0x80 else 0))
+        elif data[pos] == 0x21:  # extension: label, then sub-blocks
+            app = data[pos + 1 : pos + 14] in (b"\xff\x0bNETSCAPE2.0", b"\xff\x0bANIMEXTS1.0")
+            if app and data[pos + 14 : pos + 16] == b"\x03\x01":
+                return int.from_bytes(data[pos + 16 : pos + 18], "little")
+            pos = _after_sub_blocks(data, pos + 2)
+        else:  # the trailer, or damage
+            break
+    return -1
+
+
+def _after_sub_blocks(data: bytes, pos: int) -> int:
+    """Where a GIF's run of length-prefixed sub-blocks starting at ``pos`` ends (after its empty block)."""
+    while pos < len(data) and data[pos]:
+        pos += 1 + data[pos]
+    return pos + 1
+
+
 def encode_args(src: Path, dst: Path, p: Probe, opts: EncodeOptions, offset_us: int = 0) -> list[str]:
     """ffmpeg arguments that encode the frame stream on stdin into ``dst``, with only
     the first audio stream of ``src`` (or none) and no metadata, chapters or other streams.
@@ -446,19 +479,71 @@ def encode_args(src: Path, dst: Path, p: Probe, opts: EncodeOptions, offset_us: 
     if opts.container == "webm":
         output |= {"c:v": "libvpx-vp9", "crf": opts.crf, "b:v": 0, "deadline": "realtime", "cpu-used": 8}
         output |= {"row-mt": 1, "pix_fmt": "yuv420p"}
+    elif opts.container == "gif":
+        # a GIF source plays as often as before; a video made into a GIF loops like one
+        loop = gif_loop(src) if CONTAINERS.get(src.suffix.lower()) == "gif" else 0
+        output |= {"c:v": "gif", "vf": GIF_PALETTE, "loop": loop}
     else:
         # 4:2:0 needs even sides; odd ones keep their exact size in 4:4:4 instead of being padded
         pix_fmt = "yuv420p" if w % 2 == 0 and h % 2 == 0 else "yuv444p"
         output |= {"c:v": "libx264", "crf": opts.crf, "preset": opts.preset, "pix_fmt": pix_fmt}
+        # x264 writes its version and every setting into an SEI (NAL type 6) that +bitexact keeps
+        output["bsf:v"] = "filter_units=remove_types=6"
+        if opts.container == "avi":
+            # AVI stores no presentation times: with B-frames the picture would lag the sound by their delay
+            output["bf"] = 0
     if opts.container in ("mp4", "mov"):
         output["movflags"] = "+faststart"
     if opts.audio and p.info.has_audio:
         streams.append(ffmpeg_python.input(str(src))["a:0"])
-        copy = p.audio_codec in AUDIO_COPY[opts.container]
-        output |= {"c:a": "copy" if copy else AUDIO_ENCODER[opts.container], "map_metadata:s:a": -1}
+        output |= {"c:a": AUDIO_ENCODER[opts.container], "map_metadata:s:a": -1}
         output |= {"flags:a": "+bitexact", "metadata:s:a:0": "encoder="}
     args = ffmpeg_python.output(*streams, str(dst), **output).get_args()
     return ["-loglevel", "error", "-copyts", *args]
+
+
+def concat_listing(parts: list[tuple[Path, int]]) -> str:
+    """The concat demuxer's list of segment files, each given with its first frame's source time (ns).
+    Each file starts where the durations before it end: they are measured from the first segment, so
+    rounding to microseconds never accumulates over the seams."""
+    first = parts[0][1]
+    lines = ["ffconcat version 1.0"]
+    for (path, start), (_, end) in zip(parts, [*parts[1:], (None, None)], strict=True):
+        lines.append("file " + _concat_quote(path))
+        if end is not None:
+            lines.append(f"duration {(end - first) // 1000 - (start - first) // 1000}us")
+    return "\n".join(lines) + "\n"
+
+
+def join_args(listing: Path, first_ns: int, src: Path, dst: Path, p: Probe, opts: EncodeOptions) -> list[str]:
+    """ffmpeg arguments that put encoded segments (``listing``, from ``concat_listing``) end to end into
+    ``dst`` without re-encoding them, back on the source's clock (the first starts at ``first_ns``), with
+    the first audio stream of ``src`` encoded once for the whole file (or none) and, as in
+    ``encode_args``, no metadata."""
+    video = ffmpeg_python.input(str(listing), f="concat", safe=0, itsoffset=f"{first_ns // 1000}us")
+    streams = [video["v:0"]]
+    output: dict[str, object] = {
+        "c:v": "copy",
+        "map_metadata": -1,
+        "map_metadata:s:v": -1,
+        "map_chapters": -1,
+        "fflags": "+bitexact",
+        "metadata:s:v:0": "encoder=",
+        "f": opts.container,
+    }
+    if opts.container in ("mp4", "mov"):
+        output |= {"movflags": "+faststart", "video_track_timescale": p.time_base.denominator}
+    if opts.audio and p.info.has_audio:
+        streams.append(ffmpeg_python.input(str(src))["a:0"])
+        output |= {"c:a": AUDIO_ENCODER[opts.container], "map_metadata:s:a": -1}
+        output |= {"flags:a": "+bitexact", "metadata:s:a:0": "encoder="}
+    args = ffmpeg_python.output(*streams, str(dst), **output).get_args()
+    return ["-loglevel", "error", "-copyts", *args]
+
+
+def _concat_quote(path: Path) -> str:
+    """A path as the concat demuxer reads it: in single quotes, each quote escaped."""
+    return "'" + str(path.resolve()).replace("'", "'\\''") + "'"
 
 
 class FrameWriter:

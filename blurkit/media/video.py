@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import hashlib
 import queue
+import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import nullcontext
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -40,8 +41,9 @@ from blurkit.media.ffmpeg import (
     read_frame,
 )
 from blurkit.motion import FrameView, ShotCuts, box_shifts, frame_view
-from blurkit.obscure import obscure
+from blurkit.obscure import TrackMemory
 from blurkit.regions import Region
+from blurkit.render import render_frame
 from blurkit.result import FileResult
 from blurkit.settings import Settings
 from blurkit.track import Tracker
@@ -122,6 +124,33 @@ class FrameRegions(Sequence[list[Region]]):
             track_id=None if track < 0 else int(track),
             frames=(frame, frame),
         )
+
+
+@dataclass(frozen=True)
+class Segment:
+    """Frames ``first`` to ``end - 1`` of a video, decoded from ``start`` to ``stop - 1``: the frames
+    around them are seen (for tracks, shot cuts and the look-ahead) but not written."""
+
+    number: int
+    first: int
+    end: int
+    start: int
+    stop: int
+
+    def to_dict(self) -> dict:
+        return {"number": self.number, "frames": [self.first, self.end - 1], "decoded": [self.start, self.stop - 1]}
+
+
+@dataclass
+class SegmentResult:
+    segment: Segment
+    path: Path | None  # the encoded frames (None in a dry run)
+    first_ns: int  # source time of the segment's first frame
+    frames: FrameRegions  # the regions of each frame written
+    tracks: dict[int, Region]  # each track's best detection, with its span of frames
+    cuts: list[int]
+    seconds: float
+    details: dict = field(default_factory=dict)  # where it ran
 
 
 def video_detection_settings(settings: Settings, info: VideoInfo) -> Settings:
@@ -206,8 +235,11 @@ class _Encoder:
     """Obscures frames and feeds them to a FrameWriter from a thread, so obscuring and encoding
     overlap decoding and detection (OpenCV, OpenVINO and numpy let go of the GIL while they work)."""
 
-    def __init__(self, writer: FrameWriter, settings: Settings, stop: threading.Event) -> None:
+    def __init__(
+        self, writer: FrameWriter, settings: Settings, stop: threading.Event, memory: TrackMemory | None = None
+    ) -> None:
         self.writer, self._settings, self._stop = writer, settings, stop
+        self._memory = memory or TrackMemory()  # this video's own: its faces' cells, textures and secret
         self._queue: queue.Queue = queue.Queue(QUEUE_FRAMES)
         self._worker = _Worker(self._drain)
         self._worker.start()
@@ -215,7 +247,7 @@ class _Encoder:
     def _drain(self) -> None:
         while (item := _get(self._queue, self._stop)) is not _END:
             frame, regions = item  # type: ignore[misc]
-            pixels = obscure(frame.pixels, regions, self._settings, frame=frame.index)
+            pixels = render_frame(frame.pixels, regions, self._settings, frame.index, self._memory)
             self.writer.write(pixels, frame.pts_ns, frame.duration_ns)
 
     def put(self, frame: Frame, regions: list[Region]) -> None:
@@ -240,14 +272,20 @@ def anonymize_video(
     dry_run: bool,
     progress: Callable[[int, int], None] | None,
     cancel: threading.Event | None,
+    frames: Sequence[Sequence[Region]] | None = None,
+    visible_tracks: Collection[int] = (),
+    memory: TrackMemory | None = None,
 ) -> FileResult:
-    """Every frame of ``src`` with its faces (and ``extra_regions``) obscured, written atomically to ``dst``."""
+    """Every frame of ``src`` with its faces (and ``extra_regions``) obscured, written atomically to ``dst``.
+    ``frames`` (a reviewed dry run's per-frame regions) stands in for detection and tracking; tracks in
+    ``visible_tracks`` are left visible; ``memory`` obscures as the previews drawn with it did."""
     p = probe(src)
     info = p.info
-    opts = EncodeOptions(container_of(dst), settings.crf, settings.preset, settings.audio == "keep")
-    every = settings.detect_every
-    lead = every + round(LEAD_SECONDS * info.fps)
-    run = _Run(settings, info, lead, extra_regions, progress)
+    opts = encode_options(dst, settings)
+    if frames is None:
+        run = _Run(settings, info, lead_frames(settings, info), extra_regions, progress, visible=visible_tracks)
+    else:
+        run = _Replay(frames, settings, info, extra_regions, visible_tracks, progress)
     stop = threading.Event()
     result = FileResult(src, dst, "video", "dry-run" if dry_run else "written", width=info.width, height=info.height)
     with (
@@ -255,12 +293,12 @@ def anonymize_video(
         nullcontext() if dry_run else atomic_destination(dst, overwrite) as tmp,
         nullcontext() if tmp is None else FrameWriter(src, tmp, p, opts) as writer,
     ):
-        encoder = None if writer is None else _Encoder(writer, settings, stop)
+        encoder = None if writer is None else _Encoder(writer, settings, stop, (memory or TrackMemory()).fresh())
         try:
             decoded = run.process(_decoded(reader, stop), encoder, cancel)
             if encoder is not None:
                 encoder.finish()
-                _check_written(tmp, writer.frames, decoded)
+                check_written(tmp, writer.frames, decoded)
                 with open(tmp, "rb") as f:
                     result.sha256 = hashlib.file_digest(f, "sha256").hexdigest()
         finally:
@@ -272,17 +310,90 @@ def anonymize_video(
         "fps": round(info.fps, 3),
         "duration": round(info.duration, 3),
         "audio": "none" if not info.has_audio else "kept" if opts.audio else "dropped",
-        "detection": {"every": every, "scales": list(run.full.scales), "every_frame_scale": run.quick_scale},
+        "detection": run.detection(),
         "cuts": run.cuts,
     }
+    if visible_tracks:
+        result.details["visible_tracks"] = sorted(visible_tracks)
     return result
 
 
-def _check_written(path: Path, written: int, decoded: int) -> None:
+def encode_options(dst: Path, settings: Settings) -> EncodeOptions:
+    container = container_of(dst)
+    return EncodeOptions(container, settings.crf, settings.preset, settings.audio == "keep" and container != "gif")
+
+
+def lead_frames(settings: Settings, info: VideoInfo) -> int:
+    """How many frames a face is covered before its first detection (the look-ahead window)."""
+    return settings.detect_every + round(LEAD_SECONDS * info.fps)
+
+
+def hold_frames(settings: Settings, info: VideoInfo) -> int:
+    """How many frames a face stays covered after its last detection."""
+    return max(settings.detect_every, round(HOLD_SECONDS * info.fps))
+
+
+def check_written(path: Path, written: int, decoded: int) -> None:
     """Fail closed: the file must hold every decoded frame, or it is not published."""
     found = probe(path).info.frames
     if not written == found == decoded:
         raise MediaError(f"the encoder wrote {found} of {decoded} frames")
+
+
+def anonymize_segment(
+    src: Path,
+    part: Path | None,
+    segment: Segment,
+    settings: Settings,
+    *,
+    container: str,
+    extra_regions: list[Region],
+    cancel: threading.Event | None,
+) -> SegmentResult:
+    """Frames ``segment.first`` to ``segment.end - 1`` of ``src``, obscured exactly as a single pass would
+    (the frames around them are decoded and seen, not written), encoded without sound into ``part`` (a
+    ``container`` file, none in a dry run) on the source's clock."""
+    started = time.perf_counter()
+    p = probe(src)
+    info = p.info
+    # the last segment reads to the end: a video may decode to fewer frames than its packets promise
+    last = segment.stop >= info.frames
+    span = (segment.first, sys.maxsize if last else segment.end)
+    run = _Run(settings, info, lead_frames(settings, info), extra_regions, None, span=span)
+    opts = EncodeOptions(container, settings.crf, settings.preset, audio=False)
+    stop = threading.Event()
+    with (
+        FrameReader(src, info.width, info.height, first=segment.start) as reader,
+        nullcontext() if part is None else atomic_destination(part, overwrite=True) as tmp,
+        nullcontext() if tmp is None else FrameWriter(src, tmp, p, opts) as writer,
+    ):
+        encoder = None if writer is None else _Encoder(writer, settings, stop)
+        frames = iter(reader) if last else _until(iter(reader), segment.stop)
+        try:
+            decoded = run.process(_decoded(frames, stop), encoder, cancel)
+            end = decoded if last else segment.end
+            if encoder is not None:
+                encoder.finish()
+                check_written(tmp, writer.frames, end - segment.first)
+        finally:
+            stop.set()
+    if run.first_ns is None:
+        raise MediaError(f"no frame of segment {segment.number} was decoded")
+    seconds = time.perf_counter() - started
+    result = SegmentResult(replace(segment, end=end), part, run.first_ns, run.per_frame, run.tracks, run.cuts, seconds)
+    result.details["detection"] = run.detection()
+    return result
+
+
+def _until(frames: Iterator[Frame], stop: int) -> Iterator[Frame]:
+    """Frames up to ``stop - 1``; a video that ends sooner fails rather than leaving frames out."""
+    index = None
+    for frame in frames:
+        yield frame
+        index = frame.index
+        if index + 1 == stop:
+            return
+    raise MediaError(f"the decoder stopped at frame {0 if index is None else index + 1} of {stop}")
 
 
 class _Run:
@@ -295,9 +406,16 @@ class _Run:
         lead: int,
         manual: list[Region],
         progress: Callable[[int, int], None] | None,
+        span: tuple[int, int] | None = None,
+        visible: Collection[int] = (),
     ) -> None:
         self.settings, self.lead, self.manual, self.progress = settings, lead, manual, progress
+        self.visible = set(visible)  # tracks left visible (a reviewed dry run's ids)
         self.total = info.frames
+        # the frames written (a segment's); the others are only seen, for tracks, cuts and the look-ahead
+        self.span = span or (0, info.frames)
+        self._whole = span is None
+        self.first_ns: int | None = None  # source time of the first frame written
         self.full = video_detection_settings(settings, info)
         self.quick_scale = _every_frame_scale(info)
         self._as_is = settings.with_(scales=(1.0,))  # the every-frame pass runs on a copy already at its scale
@@ -315,6 +433,14 @@ class _Run:
         self.tracks: dict[int, Region] = {}
         self._spans: dict[int, tuple[int, int]] = {}
         self._reported = 0.0
+
+    def detection(self) -> dict:
+        """The detection schedule, for the report."""
+        return {
+            "every": self.settings.detect_every,
+            "scales": list(self.full.scales),
+            "every_frame_scale": self.quick_scale,
+        }
 
     def _quick_pass(self, frame: Frame, small: np.ndarray) -> list[Region]:
         (h, w), (sh, sw) = frame.pixels.shape[:2], small.shape[:2]
@@ -336,10 +462,11 @@ class _Run:
             small = scaled(frame.pixels, self.quick_scale)
             view = self.views[i] = frame_view(small, small.shape[1] / frame.pixels.shape[1])
             cut = self.shots.is_cut(view)
-            if cut:
+            if cut and self.span[0] <= i < self.span[1]:
                 self.cuts.append(i)
             self.tracker.next_frame(i, cut)
-            full = cut or i - last_full >= self.settings.detect_every
+            # on the video's own clock, so that a segment's full passes fall where a single pass puts them
+            full = cut or i % self.settings.detect_every == 0
             last_full = i if full else last_full
             self.tracker.update(i, detect_faces(frame.pixels, self.full) if full else self._quick_pass(frame, small))
             window.append(frame)
@@ -348,24 +475,30 @@ class _Run:
                 self._emit(window.popleft(), encoder)
         if last is None:
             raise MediaError("no frame could be decoded")
-        if last_full != last.index:  # small faces entering in the last frames have no later full pass
+        # small faces entering in the video's last frames have no later full pass
+        if last_full != last.index and (self._whole or last.index == self.total - 1):
             self.tracker.update(last.index, detect_faces(last.pixels, self.full))
         while window:
             self._emit(window.popleft(), encoder)
         for tid, region in self.tracks.items():
             self.tracks[tid] = replace(region, frames=self._spans[tid])
         if self.progress:
-            self.progress(last.index + 1, last.index + 1)
+            self.progress(last.index + 1 - self.span[0], last.index + 1 - self.span[0])
         return last.index + 1
 
     def _emit(self, frame: Frame, encoder: _Encoder | None) -> None:
         i = frame.index
-        regions = self.tracker.regions_at(i) + [r for r in self.manual if r.in_frame(i)]
+        found = [r for r in self.tracker.regions_at(i) if r.track_id not in self.visible]
+        regions = found + [r for r in self.manual if r.in_frame(i)]
         self.tracker.forget_before(i + 1)
         self.views.pop(i, None)
+        if not self.span[0] <= i < self.span[1]:
+            return
+        if self.first_ns is None:
+            self.first_ns = frame.pts_ns
         self.per_frame.append(regions)
         for r in regions:
-            if r.track_id is not None:
+            if r.track_id is not None and r.source != "manual":  # (a followed manual region has an id too)
                 first = self._spans.get(r.track_id, (i, i))[0]
                 self._spans[r.track_id] = (first, i)
                 best = self.tracks.get(r.track_id)
@@ -376,4 +509,58 @@ class _Run:
         now = time.monotonic()
         if self.progress and now - self._reported >= PROGRESS_SECONDS:
             self._reported = now
-            self.progress(i + 1, max(self.total, i + 1))
+            first, end = self.span
+            self.progress(i + 1 - first, max(end - first, i + 1 - first))
+
+
+class _Given:
+    """A reviewed dry run's regions in the tracker's place: what ``_Replay`` obscures in each frame."""
+
+    def __init__(self, frames: Sequence[Sequence[Region]]) -> None:
+        self.frames = frames
+
+    def regions_at(self, index: int) -> list[Region]:
+        return list(self.frames[index])
+
+    def forget_before(self, index: int) -> None:
+        """Nothing to forget: the regions were given."""
+
+
+class _Replay(_Run):
+    """A reviewed dry run played back: the regions given for each frame are obscured (less the tracks
+    left visible, plus the manual regions) and nothing is detected or tracked again. Regions given for
+    another number of frames than the video has fail the file: a frame must never go without its own."""
+
+    def __init__(
+        self,
+        given: Sequence[Sequence[Region]],
+        settings: Settings,
+        info: VideoInfo,
+        manual: list[Region],
+        visible: Collection[int],
+        progress: Callable[[int, int], None] | None,
+    ) -> None:
+        super().__init__(settings, info, lead=0, manual=manual, progress=progress, visible=visible)
+        self.given = given
+        self.tracker = _Given(given)  # type: ignore[assignment]
+
+    def process(self, frames: Iterator[Frame], encoder: _Encoder | None, cancel: threading.Event | None) -> int:
+        count = 0
+        for frame in frames:
+            if cancel is not None and cancel.is_set():
+                raise Cancelled("cancelled; nothing was written")
+            if frame.index >= len(self.given):
+                raise MediaError(f"regions were given for {len(self.given)} frames, but the video has more")
+            self._emit(frame, encoder)
+            count = frame.index + 1
+        if count != len(self.given):
+            raise MediaError(f"regions were given for {len(self.given)} frames, but the video has {count}")
+        for tid, region in self.tracks.items():
+            self.tracks[tid] = replace(region, frames=self._spans[tid])
+        if self.progress:
+            self.progress(count, count)
+        return count
+
+    def detection(self) -> dict:
+        """Nothing detected: the report says where the regions came from."""
+        return {"regions": "given for each frame (a reviewed dry run)"}
