@@ -13,8 +13,9 @@ METADATA_REMOVED = (
 
 FIRST_RUN = f"""<h3>Before you start</h3>
 <p>blurkit finds faces in photos and videos and covers them so that face recognition cannot
-identify the people in them. Everything runs on this computer: nothing is uploaded, and your
-originals are never changed.</p>
+identify the people in them. Everything runs on this computer: blurkit never connects to the
+internet and nothing is uploaded. Your originals are never changed, so they still show every
+face: keep them safe or delete them.</p>
 <p><b>It removes</b> every face it finds and every region you draw, and all metadata of the
 saved files ({METADATA_REMOVED}).</p>
 <p><b>It does not remove</b> {escape(blurkit.NOT_REMOVED)}.</p>
