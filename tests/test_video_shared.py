@@ -35,7 +35,11 @@ def test_stage_clip_keeps_every_frame_on_its_timestamp_with_its_sound(stage):
     src, out, result = stage
     assert pts_times(out) == pts_times(src)
     assert len(pts_times(out)) == result.details["frames"] == 275
-    assert audio_pts(out) == audio_pts(src)  # copied packet for packet, on the same clock
+    # the sound is re-encoded on the same clock: every source packet's time is kept, plus at most the
+    # encoder's priming packet before and its padding after
+    ours, theirs = audio_pts(out), audio_pts(src)
+    assert set(theirs) <= set(ours) and len(ours) - len(theirs) <= 2
+    assert int(ours[0]) <= int(theirs[0]) and int(ours[1]) == int(theirs[0])
     assert "Audio: aac" in dump(out)
 
 
