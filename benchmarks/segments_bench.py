@@ -67,6 +67,7 @@ def main() -> None:
             single = m.wall if label == "blurkit -j 1" else single
             row = {"run": label, "frames": frames, "wall_s": round(m.wall, 1), "fps": round(frames / m.wall, 2)}
             row |= {"x_transcode": round(m.wall / transcode, 2), "peak_mb": round(m.peak / 2**20)}
+            row["cores"] = round(m.cpu / m.wall, 2)  # how many cores it kept busy on average
             if label.startswith("blurkit -j") and single:
                 row["speedup"] = round(single / m.wall, 2)
             if report is not None:
@@ -80,13 +81,13 @@ def main() -> None:
             print(json.dumps(row), file=sys.stderr, flush=True)
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "segments.json").write_text(json.dumps(rows, indent=1))
-    print("| run | fps | wall | × transcode | speed-up over -j 1 | segments | per seam | peak memory |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    print("| run | fps | wall | × transcode | cores busy | speed-up over -j 1 | segments | per seam | peak memory |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for r in rows:
         seam = f"{r['extra_frames_per_seam']} frames, {r['seam_s']} s" if "seam_s" in r else "—"
         print(
-            f"| {r['run']} | {r['fps']} | {r['wall_s']} s | {r['x_transcode']} | {r.get('speedup', '—')} "
-            f"| {r.get('segments', '—')} | {seam} | {r['peak_mb'] / 1024:.1f} GB |"
+            f"| {r['run']} | {r['fps']} | {r['wall_s']} s | {r['x_transcode']} | {r['cores']} "
+            f"| {r.get('speedup', '—')} | {r.get('segments', '—')} | {seam} | {r['peak_mb'] / 1024:.1f} GB |"
         )
 
 
