@@ -20,10 +20,16 @@ TEMP_STEM_BYTES = 100
 def folds_case(folder: Path) -> bool:
     """Whether ``folder``'s file system takes names differing only in case (or Unicode normal form) for
     the same file, as macOS and Windows do by default. Probed on the nearest existing folder."""
-    folder = folder.absolute()
-    while not folder.is_dir() and folder != folder.parent:
+    return _probe_folding(existing_folder(folder))
+
+
+def existing_folder(path: Path) -> Path:
+    """``path`` or its nearest ancestor that exists: where an output that does not exist yet will be made
+    (a file there means it cannot be)."""
+    folder = path.absolute()
+    while not folder.exists() and folder != folder.parent:
         folder = folder.parent
-    return _probe_folding(folder)
+    return folder
 
 
 @lru_cache(maxsize=64)
@@ -71,9 +77,7 @@ def check_writable(dst: Path, overwrite: bool) -> None:
         raise BlurkitError(f"{dst} is a folder")
     if dst.exists() and not overwrite:
         raise OutputExistsError(f"{dst} already exists; pass --overwrite to replace it")
-    folder = dst.absolute().parent
-    while not folder.exists() and folder != folder.parent:
-        folder = folder.parent
+    folder = existing_folder(dst.parent)
     probe = folder / temporary_name(dst)
     try:
         probe.touch(exist_ok=False)

@@ -25,7 +25,7 @@ from threading import Event
 from typing import Protocol
 
 from blurkit.api import failed
-from blurkit.atomic import PARTIAL_MARK, temporary_name
+from blurkit.atomic import PARTIAL_MARK, existing_folder, temporary_name
 from blurkit.errors import BlurkitError, Cancelled
 from blurkit.media import kind_of
 from blurkit.media.ffmpeg import probe
@@ -263,7 +263,7 @@ def run_parallel(
 ) -> list[FileResult]:
     """Every job on ``pool``; long videos in segments when the batch is small for the pool. A failure
     becomes that file's failed result and the batch goes on."""
-    pool.check_paths([job.src for job in jobs] + sorted({_writable_folder(job.dst) for job in jobs}))
+    pool.check_paths([job.src for job in jobs] + sorted({existing_folder(job.dst.parent) for job in jobs}))
     segments = _split(jobs, settings, pool.slots)
     batch = _Batch(pool, run_one, settings, overwrite, dry_run, list(extra), on_result, on_part)
     try:
@@ -377,13 +377,6 @@ def _split(jobs: Sequence[JobLike], settings: Settings, slots: int) -> dict[JobL
             if len(segments) >= 2:
                 out[job] = segments
     return out
-
-
-def _writable_folder(dst: Path) -> Path:
-    folder = dst.absolute().parent
-    while not folder.exists() and folder != folder.parent:
-        folder = folder.parent
-    return folder
 
 
 def _sweep(jobs: Sequence[JobLike]) -> None:

@@ -463,18 +463,12 @@ def encode_args(src: Path, dst: Path, p: Probe, opts: EncodeOptions, offset_us: 
     w, h = p.info.width, p.info.height
     frames = ffmpeg_python.input("pipe:", f="matroska", **({"itsoffset": f"{offset_us}us"} if offset_us else {}))
     streams = [frames["v:0"]]
-    output: dict[str, object] = {
-        "map_metadata": -1,
-        "map_metadata:s:v": -1,
-        "map_chapters": -1,
+    output = _clean_output(src, p, opts, streams)
+    output |= {
         "fps_mode": "passthrough",
         # back onto the source's own clock, so every timestamp comes out as it went in
         "enc_time_base:v": f"{p.time_base.numerator}/{p.time_base.denominator}",
-        # bitexact drops version tags; an empty "encoder" drops the "Lavc libx264" a .mov still names
         "flags:v": "+bitexact",
-        "fflags": "+bitexact",
-        "metadata:s:v:0": "encoder=",
-        "f": opts.container,
     }
     if opts.container == "webm":
         output |= {"c:v": "libvpx-vp9", "crf": opts.crf, "b:v": 0, "deadline": "realtime", "cpu-used": 8}
@@ -492,14 +486,29 @@ def encode_args(src: Path, dst: Path, p: Probe, opts: EncodeOptions, offset_us: 
         if opts.container == "avi":
             # AVI stores no presentation times: with B-frames the picture would lag the sound by their delay
             output["bf"] = 0
+    args = ffmpeg_python.output(*streams, str(dst), **output).get_args()
+    return ["-loglevel", "error", "-copyts", *args]
+
+
+def _clean_output(src: Path, p: Probe, opts: EncodeOptions, streams: list) -> dict[str, object]:
+    """Output options every written video shares: no metadata, chapters or other streams, no version tags,
+    and the first audio stream of ``src`` (appended to ``streams``) re-encoded, or none."""
+    output: dict[str, object] = {
+        "map_metadata": -1,
+        "map_metadata:s:v": -1,
+        "map_chapters": -1,
+        # bitexact drops version tags; an empty "encoder" drops the "Lavc libx264" a .mov still names
+        "fflags": "+bitexact",
+        "metadata:s:v:0": "encoder=",
+        "f": opts.container,
+    }
     if opts.container in ("mp4", "mov"):
         output["movflags"] = "+faststart"
     if opts.audio and p.info.has_audio:
         streams.append(ffmpeg_python.input(str(src))["a:0"])
         output |= {"c:a": AUDIO_ENCODER[opts.container], "map_metadata:s:a": -1}
         output |= {"flags:a": "+bitexact", "metadata:s:a:0": "encoder="}
-    args = ffmpeg_python.output(*streams, str(dst), **output).get_args()
-    return ["-loglevel", "error", "-copyts", *args]
+    return output
 
 
 def concat_listing(parts: list[tuple[Path, int]]) -> str:
@@ -522,21 +531,9 @@ def join_args(listing: Path, first_ns: int, src: Path, dst: Path, p: Probe, opts
     ``encode_args``, no metadata."""
     video = ffmpeg_python.input(str(listing), f="concat", safe=0, itsoffset=f"{first_ns // 1000}us")
     streams = [video["v:0"]]
-    output: dict[str, object] = {
-        "c:v": "copy",
-        "map_metadata": -1,
-        "map_metadata:s:v": -1,
-        "map_chapters": -1,
-        "fflags": "+bitexact",
-        "metadata:s:v:0": "encoder=",
-        "f": opts.container,
-    }
+    output = _clean_output(src, p, opts, streams) | {"c:v": "copy"}
     if opts.container in ("mp4", "mov"):
-        output |= {"movflags": "+faststart", "video_track_timescale": p.time_base.denominator}
-    if opts.audio and p.info.has_audio:
-        streams.append(ffmpeg_python.input(str(src))["a:0"])
-        output |= {"c:a": AUDIO_ENCODER[opts.container], "map_metadata:s:a": -1}
-        output |= {"flags:a": "+bitexact", "metadata:s:a:0": "encoder="}
+        output["video_track_timescale"] = p.time_base.denominator
     args = ffmpeg_python.output(*streams, str(dst), **output).get_args()
     return ["-loglevel", "error", "-copyts", *args]
 
