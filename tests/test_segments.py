@@ -132,3 +132,28 @@ def test_other_containers_join_exactly(runs, tmp_path: Path, suffix: str) -> Non
     assert len(split.details["segments"]) == 2
     assert pts_times(split.dst) == pts_times(single.dst)
     assert np.array_equal(np.array(decoded(split.dst)).shape, np.array(decoded(single.dst)).shape)
+
+
+SHARED_STREET = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "video" / "mot17-13-street.mp4"
+
+
+@pytest.mark.skipif(not SHARED_STREET.exists(), reason="the shared research clips are not beside the project")
+def test_a_shared_clip_in_segments_covers_what_a_single_pass_covers(tmp_path: Path) -> None:
+    """A real street scene (people walking in and out, an edit list in the file), its first 400 frames: in
+    segments every frame masks what the single pass masks."""
+    clip = tmp_path / "street.mp4"
+    subprocess.run(
+        [ffmpeg_exe(), "-loglevel", "error", "-i", str(SHARED_STREET), "-frames:v", "400", "-c:v", "libx264",
+         "-crf", "16", "-preset", "veryfast", str(clip)],
+        check=True,
+    )  # fmt: skip
+    settings = blurkit.Settings()
+    single = blurkit.anonymize_file(clip, tmp_path / "single.mp4", settings, dry_run=True)
+    [split] = blurkit.run_batch([blurkit.Job(clip, tmp_path / "split.mp4")], settings, workers=2, dry_run=True)
+    assert len(split.details["segments"]) == 2 and len(split.frames) == len(single.frames) == 400
+    info = probe_video(clip)
+    width, height = info.width, info.height
+    for i in range(400):
+        a = mask_of((height, width), mask_regions(single.frames[i], settings, width, height))
+        b = mask_of((height, width), mask_regions(split.frames[i], settings, width, height))
+        assert (a & ~b).sum() <= 0.05 * max(a.sum(), 1), f"frame {i}: the segments leave part of a mask out"
