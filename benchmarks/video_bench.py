@@ -29,7 +29,7 @@ Tools run one at a time; each row reports:
 
 Prints a markdown table for the README and writes benchmarks/out/video/results.json.
 Usage: python benchmarks/video_bench.py [--frames 105] [--long 10] [--clip-frames 150] [--only CLIP]...
-  [--skip-deface]; --long 1 leaves out the looped input.
+  [--skip-deface] [--second-look-off]; --long 1 leaves out the looped input.
 """
 
 from __future__ import annotations
@@ -293,6 +293,10 @@ def blurkit_fast_cmd(inp: Path, out: Path) -> list[str]:
     return [*blurkit_cmd(inp, out), "--fast"]
 
 
+def blurkit_no_second_look_cmd(inp: Path, out: Path) -> list[str]:
+    return [*blurkit_cmd(inp, out), "--second-look", "off"]
+
+
 def deface_cmd(inp: Path, out: Path) -> list[str]:
     """deface at its defaults but for two things that would make the frame-by-frame score meaningless:
     it gets the picture alone (imageio reads at a constant rate; a sound track starting earlier than the
@@ -365,6 +369,7 @@ def main() -> None:
     ap.add_argument("--clip-frames", type=int, default=150, help="frames of each shared clip but tears-of-steel-cuts")
     ap.add_argument("--only", action="append", choices=CLIPS, help="run this clip only (repeatable)")
     ap.add_argument("--skip-deface", action="store_true")
+    ap.add_argument("--second-look-off", action="store_true", help="add a row: blurkit --second-look off")
     args = ap.parse_args()
     chosen = args.only or list(CLIPS)
     needed = [VIDEOS / f"{STREET if n == 'street1080' else n}.mp4" for n in chosen] + [SCORER]
@@ -373,6 +378,7 @@ def main() -> None:
         sys.exit(f"the shared research data is missing ({', '.join(missing)}); it is read in place from {SHARED}")
     sys.path.insert(0, str(SCORER.parent))
     tools: list[tuple[str, Command]] = [("blurkit", blurkit_cmd), ("blurkit --fast", blurkit_fast_cmd)]
+    tools += [("blurkit --second-look off", blurkit_no_second_look_cmd)] if args.second_look_off else []
     tools += [] if args.skip_deface else [("deface (solid)", deface_cmd)]
     rows: list[dict] = []
     clips: dict[str, Clip] = {}

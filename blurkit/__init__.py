@@ -6,6 +6,7 @@ from blurkit.api import FileResult, anonymize_file, anonymize_image, load_photo,
 from blurkit.batch import Job, Plan, Skipped, list_media
 from blurkit.batch import plan as plan_batch
 from blurkit.batch import run as run_batch
+from blurkit.check import CheckResult, check_file
 from blurkit.detect import detect_faces
 from blurkit.errors import BlurkitError, Cancelled, DetectionError, MediaError, OutputExistsError
 from blurkit.follow import follow_region
@@ -15,6 +16,7 @@ from blurkit.naming import NAMINGS, new_name, revealing_name
 from blurkit.obscure import TrackMemory, mask_regions, obscure
 from blurkit.regions import Region
 from blurkit.render import render_frame
+from blurkit.report import check_outputs, write_report
 from blurkit.settings import MODES, NOT_REMOVED, Settings
 
 __all__ = [
@@ -25,6 +27,7 @@ __all__ = [
     "VIDEO_SUFFIXES",
     "BlurkitError",
     "Cancelled",
+    "CheckResult",
     "DetectionError",
     "FileResult",
     "Job",
@@ -38,6 +41,8 @@ __all__ = [
     "VideoInfo",
     "anonymize_file",
     "anonymize_image",
+    "check_file",
+    "check_outputs",
     "detect_faces",
     "follow_region",
     "list_media",
@@ -53,4 +58,5 @@ __all__ = [
     "revealing_name",
     "run_batch",
     "video_detection_settings",
+    "write_report",
 ]

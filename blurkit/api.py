@@ -20,6 +20,7 @@ from blurkit.obscure import TrackMemory, mask_of, mask_regions
 from blurkit.regions import Region
 from blurkit.render import render_frame
 from blurkit.result import FileResult
+from blurkit.second_look import obscure_and_look
 from blurkit.settings import Settings
 
 Progress = Callable[[int, int], None]
@@ -40,11 +41,11 @@ def anonymize_image(
     settings: Settings | None = None,
     regions: Sequence[Region] | None = None,
 ) -> tuple[np.ndarray, list[Region]]:
-    """Obscure an upright RGB array. With ``regions=None`` faces are detected;
-    otherwise exactly the given regions are obscured (the GUI's reviewed list)."""
+    """Obscure an upright RGB array. With ``regions=None`` faces are detected (and the second look covers
+    what it finds in the result); otherwise exactly the given regions are obscured (the GUI's reviewed list)."""
     settings = settings or Settings()
     if regions is None:
-        regions = detect_faces(image, settings)
+        return obscure_and_look(image, detect_faces(image, settings), settings)
     regions = list(regions)
     return render_frame(image, regions, settings), regions
 
@@ -117,16 +118,21 @@ def _anonymize_photo(
     fmt = output_format(dst)
     photo = read_photo(src)
     found = list(regions) if regions is not None else detect_faces(photo.pixels, settings)
-    regions = found + extra
+    memory = memory and memory.fresh()
+    if regions is None:  # a reviewed list is obscured as given, with no second look
+        pixels, regions = obscure_and_look(photo.pixels, found + extra, settings, memory)
+    else:
+        regions = found + extra
+        pixels = render_frame(photo.pixels, regions, settings, memory=memory)
     height, width = photo.pixels.shape[:2]
     result = FileResult(
         src, dst, "photo", "dry-run" if dry_run else "written", regions=regions, width=width, height=height
     )
+    result.details["removed_metadata"] = list(photo.tags)
     if photo.format in ("HEIF", "AVIF") and fmt != "HEIF":
         result.details["note"] = f"written as {fmt}"
     if dry_run:
         return result
-    pixels = render_frame(photo.pixels, regions, settings, memory=memory and memory.fresh())
     data = encode_photo(pixels, _opaque_inside(photo.alpha, regions, settings), fmt)
     write_atomically(dst, data, overwrite)
     result.sha256 = hashlib.sha256(data).hexdigest()

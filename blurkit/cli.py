@@ -18,7 +18,7 @@ from blurkit.errors import BlurkitError
 from blurkit.media import kind_of
 from blurkit.naming import NAMINGS
 from blurkit.regions import Region
-from blurkit.report import write_name_map, write_report
+from blurkit.report import check_outputs, is_html, write_name_map, write_report
 from blurkit.result import FileResult
 from blurkit.settings import FAST_VIDEO, MODES, NOT_REMOVED, Settings, setting_fields
 
@@ -45,7 +45,8 @@ modes:
 {chr(10).join(f"  {name:9} {text}" for name, text in MODES.items())}
 
 not removed: {NOT_REMOVED}.
-Check the results before you publish.
+Check the results before you publish; `blurkit check PATH...` lists the faces
+it still finds in any anonymized file (see blurkit check -h).
 
 file names (--names):
 {chr(10).join(f"  {name:11} {text}" for name, text in NAMINGS.items())}
@@ -81,7 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     groups = {name: p.add_argument_group(name) for name in ("obscuring", "detection", "video")}
     for f in setting_fields():
-        _add_setting(groups[f.metadata["group"]], f, getattr(d, f.name))
+        add_setting(groups[f.metadata["group"]], f, getattr(d, f.name))
     groups["obscuring"].add_argument(
         "--region",
         type=_region,
@@ -122,8 +123,9 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument(
         "--report",
         type=Path,
-        metavar="FILE.json",
-        help="write what was found and written, per file, and what was skipped; it names the inputs",
+        metavar="FILE",
+        help="write what was found and written, per file, and what was skipped, as FILE.json, or as FILE.html: a "
+        "report an editor can read and sign off, with a picture of every output and a check of it; it names the inputs",
     )
     g.add_argument(
         "--name-map",
@@ -138,7 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _add_setting(group: argparse._ArgumentGroup, f: Field, default: object) -> None:
+def add_setting(group: argparse._ActionsContainer, f: Field, default: object) -> None:
     """One setting's option, from its declaration in ``Settings``. Its default is left as None here, so
     that --fast can tell what was given."""
     meta = f.metadata
@@ -182,6 +184,11 @@ def _sigterm(signum, frame):
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["check"]:  # its own command and parser (a file named check: ./check)
+        from blurkit.check_cli import main as check_main
+
+        return check_main(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
@@ -190,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(str(exc))
     if args.jobs < 1:
         parser.error("--jobs must be at least 1")
-    for flag, path, want in (("--report", args.report, ".json"), ("--name-map", args.name_map, ".csv")):
+    for flag, path, want in (("--report", args.report, ".json or .html"), ("--name-map", args.name_map, ".csv")):
         if path and kind_of(path):
             parser.error(f"{flag} {path} names a photo or video; give a {want} file")
     if args.report and args.name_map and args.report.absolute() == args.name_map.absolute():
@@ -270,15 +277,24 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     bar.close()
     try:
+        checks = None
+        if args.report and is_html(args.report) and not args.dry_run:
+            if not args.quiet:
+                print("blurkit: checking every output for the report...", file=sys.stderr)
+            checks = check_outputs(results, settings)
         if args.report:
             write_report(
-                args.report, results, settings, skipped=planned.skipped, naming=args.names, overwrite=args.overwrite
-            )
+                args.report, results, settings, skipped=planned.skipped, naming=args.names, overwrite=args.overwrite,
+                checks=checks,
+            )  # fmt: skip
         if args.name_map:
             write_name_map(args.name_map, results, overwrite=args.overwrite)
     except (OSError, BlurkitError) as exc:
         print(f"blurkit: the report was not written: {' '.join(str(exc).split())}", file=sys.stderr)
         return EXIT_FAILED
+    except KeyboardInterrupt:
+        print("blurkit: interrupted; the outputs are written, the report is not", file=sys.stderr)
+        return EXIT_INTERRUPTED
     bad = [r for r in results if r.status == "failed"]
     if not args.quiet:
         _say_skipped(planned)

@@ -13,7 +13,8 @@ from typing import Literal
 import numpy as np
 
 Shape = Literal["ellipse", "box"]
-Source = Literal["detector", "tracker", "manual"]
+# "second-look": missed by the main pass, found by the look at the obscured output (``blurkit.second_look``).
+Source = Literal["detector", "tracker", "manual", "second-look"]
 
 
 @dataclass(frozen=True)

@@ -1,16 +1,19 @@
-"""The --report JSON and the --name-map CSV: what was found, with which settings, and what was written."""
+"""The --report (JSON, or HTML for an editor) and the --name-map CSV: what was found, with which settings, and
+what was written."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from blurkit import __version__
 from blurkit.atomic import write_atomically
 from blurkit.batch import Skipped
+from blurkit.check import CheckResult, check_file
+from blurkit.html_report import build_html
 from blurkit.result import FileResult
 from blurkit.settings import NOT_REMOVED, Settings
 
@@ -30,17 +33,34 @@ def build_report(
     }
 
 
+def is_html(path: Path) -> bool:
+    """A report named .html (or .htm) is the editor's; any other is JSON."""
+    return path.suffix.lower() in (".html", ".htm")
+
+
+def check_outputs(results: Sequence[FileResult], settings: Settings) -> dict[Path, CheckResult]:
+    """``check_file`` on every written output (less what blurkit covered there), by output path: what the HTML
+    report shows as still found."""
+    return {r.dst: check_file(r.dst, settings, written=r) for r in results if r.status == "written" and r.dst}
+
+
 def write_report(
-    path: Path,
+    path: str | Path,
     results: Sequence[FileResult],
     settings: Settings,
     *,
     skipped: Sequence[Skipped] = (),
     naming: str = "keep",
     overwrite: bool = False,
+    checks: Mapping[Path, CheckResult] | None = None,
 ) -> None:
-    """Written like every output: whole or not at all, never over an existing file unless ``overwrite``."""
-    data = json.dumps(build_report(results, settings, skipped, naming), indent=1).encode()
+    """JSON, or HTML when ``path`` says so (``checks``: ``check_outputs``' findings, shown in it). Written like
+    every output: whole or not at all, never over an existing file unless ``overwrite``."""
+    path = Path(path)
+    if is_html(path):
+        data = build_html(results, settings, skipped=skipped, naming=naming, checks=checks).encode()
+    else:
+        data = json.dumps(build_report(results, settings, skipped, naming), indent=1).encode()
     write_atomically(path, data, overwrite)
 
 

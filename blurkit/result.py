@@ -29,6 +29,11 @@ class FileResult:
     def faces(self) -> int:
         return sum(1 for r in self.regions if r.source != "manual")
 
+    @property
+    def second_look_finds(self) -> int:
+        """Faces (video: tracks) the main pass missed and the second look found: the ones to look at first."""
+        return sum(1 for r in self.regions if r.source == "second-look")
+
     def to_dict(self) -> dict:
         d = {
             "input": str(self.src),

@@ -33,6 +33,7 @@ DETECTORS = ("centerface", "mediapipe", "both")
 # x264 speed presets, fastest first; slower ones compress better.
 PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
 AUDIO = ("keep", "drop")
+SECOND_LOOK = ("on", "off")
 # Video settings of --fast: sparser, coarser detection and the quickest encoder preset
 # (benchmarks/video_bench.py measures both against deface).
 FAST_VIDEO = {"detect_every": 12, "detect_megapixels": 1.0, "preset": "ultrafast"}
@@ -106,6 +107,24 @@ class Settings:
         metavar="S,S",
         parse=_scales,
         show=lambda v: ",".join(f"{s:g}" for s in v),  # type: ignore[attr-defined]
+    )
+    # On by default: on wider-dev it covers 3 in 1000 more faces >= 24 px for 1.46x the time of a photo
+    # (benchmarks/second_look_bench.py, and the README's table of the looks tried).
+    second_look: str = _setting(
+        "on",
+        "after obscuring, look for faces again in the output with a detector that fails differently, and cover "
+        "what it finds too (the report marks them); photos always, video on every full search",
+        "detection",
+        choices=SECOND_LOOK,
+    )
+    # Obscured faces still look like heads to a detector (blurkit's erased patches score up to about 0.6), so
+    # a check reports only surer finds; faces 24 px and wider in the raw wider-dev photos score above 0.6 in 84 %.
+    check_threshold: float = _setting(
+        0.6,
+        "least score of a face reported by blurkit check and by the check of every output in an HTML report",
+        "detection",
+        between=(0.01, 0.99),
+        metavar="T",
     )
     crf: int = _setting(
         20, "H.264 quality, lower is better and bigger", "video", between=(0, 51), metavar="N", parse=int

@@ -48,6 +48,7 @@ class Track:
     velocity: np.ndarray = field(default_factory=lambda: np.zeros(2))  # last shift per frame, for flow misses
     born: int = 0  # frame of the first detection
     reached_back: int = 0  # earliest frame the track was carried back to
+    second_look: bool = False  # first found by the second look (the report marks all its frames)
 
     @property
     def confirmed(self) -> bool:
@@ -117,7 +118,9 @@ class Tracker:
             if di in taken_d:
                 continue
             row = np.array([*boxes[di], 0, 1])
-            t = Track(self._next_id, frame, detections[di].score, boxes={frame: row}, born=frame, reached_back=frame)
+            d = detections[di]
+            t = Track(self._next_id, frame, d.score, boxes={frame: row}, born=frame, reached_back=frame,
+                      second_look=d.source == "second-look")  # fmt: skip
             self._next_id += 1
             self.live.append(t)
             self._carry_back(t, self.lead if t.confirmed else min(self.brief, self.lead))
@@ -162,7 +165,7 @@ class Tracker:
             grow = min(MAX_GROWTH, 1 + GROWTH_PER_FRAME * away)
             cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
             hw, hh = (x1 - x0) * grow / 2 + self.pad, (y1 - y0) * grow / 2 + self.pad
-            source = "detector" if detected else "tracker"
+            source = "second-look" if t.second_look else "detector" if detected else "tracker"
             out.append(Region(float(cx - hw), float(cy - hh), float(cx + hw), float(cy + hh), t.score, source=source,
                               track_id=t.id))  # fmt: skip
         return out

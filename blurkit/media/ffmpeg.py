@@ -93,6 +93,7 @@ class Probe:
     time_base: Fraction
     pts: tuple[int, ...]  # presentation times of the frames in ``time_base``, sorted, as -copyts sees them
     start: float  # the file's start time (seconds), which -ss counts from
+    tags: tuple[str, ...] = ()  # names (never values) of what no output carries: tags, chapters, other streams
 
 
 def _error_line(stderr: str) -> str:
@@ -141,6 +142,42 @@ def _input_dump(stderr: str) -> list[dict]:
         if m:
             streams.append({"kind": m[2], "codec": m[3].split()[0].rstrip(","), "line": m[3]})
     return streams
+
+
+_TAG = re.compile(r"^(\s+)(\S[^:]*?)\s*: ")
+
+
+def _metadata_names(stderr: str) -> tuple[str, ...]:
+    """What input #0 holds besides its first video and audio streams, by name only (a report lists what was
+    removed; a value, a place or a serial number, must never reach it): container and stream tags,
+    chapters, and the streams no output keeps."""
+    names: set[str] = set()
+    where, tags_indent, seen = "container", None, {"Video": 0, "Audio": 0}
+    for line in stderr.splitlines():
+        if line.startswith(("Output #", "Stream mapping", "Input #1")):
+            break
+        tag = _TAG.match(line)
+        if tags_indent is not None and tag and len(tag[1]) > tags_indent:
+            if where != "chapter":
+                names.add(f"{where} tag {tag[2]}")
+            continue
+        tags_indent = None
+        if line.strip() == "Metadata:":
+            tags_indent = len(line) - len(line.lstrip())
+        elif line.strip().startswith("Chapter #"):
+            where = "chapter"
+            names.add("chapters")
+        elif stream := _STREAM.match(line):
+            kind = stream[2]
+            where = f"{kind.lower()} stream"
+            if "attached pic" in stream[3]:
+                names.add("cover art")
+            elif seen.get(kind):
+                names.add(f"extra {kind.lower()} stream")
+            elif kind not in seen:
+                names.add(f"{kind.lower()} stream")
+            seen[kind] = seen.get(kind, 0) + 1
+    return tuple(sorted(names))
 
 
 def _turn(counterclockwise: float) -> int:
@@ -223,7 +260,8 @@ def _probe(path: Path, size: int, mtime_ns: int) -> Probe:
         rotation=rotation,
     )
     start = _START.search(stderr)
-    return Probe(info, time_base, tuple(pts), float(start[1]) if start else float(pts[0] * time_base))
+    first = float(start[1]) if start else float(pts[0] * time_base)
+    return Probe(info, time_base, tuple(pts), first, _metadata_names(stderr))
 
 
 @dataclass

@@ -17,7 +17,7 @@ from typing import BinaryIO
 
 import cv2
 import numpy as np
-from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
+from PIL import ExifTags, Image, ImageCms, ImageOps, UnidentifiedImageError
 from pillow_heif import register_heif_opener
 
 from blurkit.errors import MediaError
@@ -69,6 +69,7 @@ class Photo:
     pixels: np.ndarray  # upright RGB uint8, sRGB
     alpha: np.ndarray | None  # uint8 transparency, when the source had one
     format: str  # Pillow format name of the source
+    tags: tuple[str, ...] = ()  # names (never values) of the metadata it carried, none of which is written
 
 
 def read_photo(path: Path) -> Photo:
@@ -124,6 +125,7 @@ def _read_deep(fh: BinaryIO) -> np.ndarray:
 
 def _to_photo(im: Image.Image, fmt: str, deep: np.ndarray | None) -> Photo:
     icc = im.info.get("icc_profile")
+    tags = metadata_names(im)
     im = ImageOps.exif_transpose(im)
     alpha = np.asarray(im.convert("RGBA"))[:, :, 3].copy() if im.has_transparency_data else None
     pixels = np.asarray(_to_srgb(_eight_bit(im, deep), icc)).copy()
@@ -132,7 +134,37 @@ def _to_photo(im: Image.Image, fmt: str, deep: np.ndarray | None) -> Photo:
         raise MediaError(
             f"converting it to 8-bit sRGB leaves {after} levels of its {before}: refusing what could hide a face"
         )
-    return Photo(pixels, alpha, fmt)
+    return Photo(pixels, alpha, fmt, tags)
+
+
+# Metadata blocks Pillow keeps in ``info``, by the name a report gives them (EXIF is listed tag by tag).
+_INFO_BLOCKS = {"icc_profile": "ICC profile", "xmp": "XMP", "photoshop": "IPTC (Photoshop)", "comment": "comment"}
+_EXIF_IFDS = {
+    ExifTags.IFD.Exif: ExifTags.TAGS,
+    ExifTags.IFD.GPSInfo: ExifTags.GPSTAGS,
+    ExifTags.IFD.Interop: ExifTags.TAGS,
+}
+# TIFF tags that lay out the pixels (size, strips, compression, resolution), not metadata about the picture.
+_LAYOUT_TAGS = frozenset(
+    {254, 255, 256, 257, 258, 259, 262, 266, 273, 277, 278, 279, 282, 283, 284, 296, 317, 320, 322, 323, 324, 325}
+    | {338, 339, 347, 530, 531, 532}
+)
+
+
+def metadata_names(im: Image.Image) -> tuple[str, ...]:
+    """What the file says besides its pixels, by name only: a report may list what was removed, but a
+    value (a place, a serial number) must never reach it."""
+    names: set[str] = {label for key, label in _INFO_BLOCKS.items() if im.info.get(key)}
+    if any(k.startswith("XML:com.adobe.xmp") for k in im.info):
+        names.add("XMP")
+    names.update(f"PNG text {k}" for k in getattr(im, "text", {}) if not k.startswith("XML:com.adobe.xmp"))
+    exif = im.getexif()
+    names.update(f"EXIF {ExifTags.TAGS.get(k, hex(k))}" for k in exif if k not in _EXIF_IFDS and k not in _LAYOUT_TAGS)
+    for ifd, table in _EXIF_IFDS.items():
+        names.update(f"EXIF {table.get(k, hex(k))}" for k in exif.get_ifd(ifd))
+    if exif.get_ifd(ExifTags.IFD.IFD1):
+        names.add("EXIF thumbnail")
+    return tuple(sorted(names))
 
 
 def _eight_bit(im: Image.Image, deep: np.ndarray | None) -> Image.Image:

@@ -45,6 +45,7 @@ from blurkit.obscure import TrackMemory
 from blurkit.regions import Region
 from blurkit.render import render_frame
 from blurkit.result import FileResult
+from blurkit.second_look import second_look
 from blurkit.settings import Settings
 from blurkit.track import Tracker
 
@@ -84,7 +85,7 @@ def read_video_frame(path: str | Path, index: int) -> np.ndarray:
     return read_frame(Path(path), index)
 
 
-_SOURCES = ("detector", "tracker", "manual")
+_SOURCES = ("detector", "tracker", "manual", "second-look")
 _SHAPES = ("ellipse", "box")
 
 
@@ -312,6 +313,7 @@ def anonymize_video(
         "audio": "none" if not info.has_audio else "kept" if opts.audio else "dropped",
         "detection": run.detection(),
         "cuts": run.cuts,
+        "removed_metadata": list(p.tags),
     }
     if visible_tracks:
         result.details["visible_tracks"] = sorted(visible_tracks)
@@ -446,6 +448,16 @@ class _Run:
         (h, w), (sh, sw) = frame.pixels.shape[:2], small.shape[:2]
         return [r.moved(0, 0, w / sw, h / sh) for r in detect_faces(small, self._as_is)]
 
+    def _full_pass(self, frame: Frame) -> list[Region]:
+        """The multi-scale detection, then the second look at the frame obscured as far as is known now (these
+        detections, the tracks carried into it, the manual regions): its finds start tracks of their own."""
+        found = detect_faces(frame.pixels, self.full)
+        if self.settings.second_look == "off":
+            return found
+        i = frame.index
+        known = [*found, *self.tracker.regions_at(i), *(r for r in self.manual if r.in_frame(i))]
+        return found + second_look(render_frame(frame.pixels, known, self.settings), known, self.full)
+
     def _move(self, boxes: np.ndarray, a: int, b: int) -> np.ndarray:
         return box_shifts(self.views[a], self.views[b], boxes)
 
@@ -468,7 +480,7 @@ class _Run:
             # on the video's own clock, so that a segment's full passes fall where a single pass puts them
             full = cut or i % self.settings.detect_every == 0
             last_full = i if full else last_full
-            self.tracker.update(i, detect_faces(frame.pixels, self.full) if full else self._quick_pass(frame, small))
+            self.tracker.update(i, self._full_pass(frame) if full else self._quick_pass(frame, small))
             window.append(frame)
             last = frame
             if len(window) > self.lead:
@@ -477,7 +489,7 @@ class _Run:
             raise MediaError("no frame could be decoded")
         # small faces entering in the video's last frames have no later full pass
         if last_full != last.index and (self._whole or last.index == self.total - 1):
-            self.tracker.update(last.index, detect_faces(last.pixels, self.full))
+            self.tracker.update(last.index, self._full_pass(last))
         while window:
             self._emit(window.popleft(), encoder)
         for tid, region in self.tracks.items():

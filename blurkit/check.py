@@ -1,0 +1,127 @@
+"""Audit files that are already anonymized (by blurkit or any other tool): every face still found.
+
+Nothing is written. A photo gets blurkit's full detection and the second look; a video gets the
+pipeline's schedule (a quick pass on every frame, the full pass and the second look on every
+``detect_every``-th frame and the last). Only finds scoring ``check_threshold`` or more count: an
+obscured face still looks like a head to a detector. Checking blurkit's own output, the regions it
+covered are known, and finds inside them are not counted either.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+
+from blurkit.detect import detect_faces
+from blurkit.errors import BlurkitError, Cancelled, MediaError
+from blurkit.media import kind_of
+from blurkit.media.ffmpeg import FrameReader, probe
+from blurkit.media.image import read_photo
+from blurkit.media.video import video_detection_settings
+from blurkit.regions import Region, merge_overlapping
+from blurkit.result import FileResult
+from blurkit.second_look import look, outside
+from blurkit.settings import Settings
+
+
+@dataclass
+class CheckResult:
+    """What a check found in one file: ``status`` is "clean", "faces" or "failed"."""
+
+    path: Path
+    kind: str
+    status: str
+    findings: list[Region] = field(default_factory=list)  # in video each with frames=(i, i)
+    frames: int = 0  # frames looked at
+    error: str | None = None
+
+    def to_dict(self) -> dict:
+        return {
+            "path": str(self.path),
+            "kind": self.kind,
+            "status": self.status,
+            "error": self.error,
+            "frames": self.frames,
+            "findings": [
+                {
+                    "frame": None if r.frames is None else r.frames[0],
+                    "box": [round(v, 1) for v in (r.x0, r.y0, r.width, r.height)],
+                    "score": round(r.score, 4),
+                }
+                for r in self.findings
+            ],
+        }
+
+
+def check_pixels(pixels: np.ndarray, settings: Settings, covered: Sequence[Region] = ()) -> list[Region]:
+    """Faces in one upright RGB picture (the main detection and the second look), outside ``covered``."""
+    found = [r for r in detect_faces(pixels, settings) + look(pixels, settings) if r.score >= settings.check_threshold]
+    return outside(merge_overlapping(found), covered, settings, pixels.shape)
+
+
+def check_file(
+    path: str | Path,
+    settings: Settings | None = None,
+    *,
+    written: FileResult | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    cancel: threading.Event | None = None,
+) -> CheckResult:
+    """Check one photo or video; a file that cannot be read is a "failed" result, never "clean". ``written``:
+    blurkit's result for this file, whose covered regions are left out of the check."""
+    path, settings = Path(path), settings or Settings()
+    kind = kind_of(path) or "unknown"
+    try:
+        if kind == "unknown":
+            raise MediaError(f"unsupported file type {path.suffix or '(no suffix)'}")
+        if not path.is_file():
+            raise MediaError("no such file" if not path.exists() else "not a regular file")
+        if kind == "photo":
+            covered = written.regions if written is not None else []
+            findings, frames = check_pixels(read_photo(path).pixels, settings, covered), 1
+        else:
+            per_frame = written.frames if written is not None else None
+            findings, frames = _check_video(path, settings, per_frame, progress, cancel)
+    except Cancelled:
+        raise
+    except Exception as exc:  # one line naming the file, as a batch does
+        message = str(exc) if isinstance(exc, BlurkitError) else f"{type(exc).__name__}: {exc}"
+        return CheckResult(path, kind, "failed", error=" ".join(message.split()))
+    return CheckResult(path, kind, "faces" if findings else "clean", findings, frames)
+
+
+def _check_video(
+    path: Path,
+    settings: Settings,
+    covered: Sequence[Sequence[Region]] | None,
+    progress: Callable[[int, int], None] | None,
+    cancel: threading.Event | None,
+) -> tuple[list[Region], int]:
+    info = probe(path).info
+    full = video_detection_settings(settings, info)
+    # the coarsest of the full pass's scales on every frame: the size of the export's every-frame pass
+    quick = full.with_(scales=(min(full.scales),))
+    findings: list[Region] = []
+    count = 0
+    with FrameReader(path, info.width, info.height) as reader:
+        for frame in reader:
+            if cancel is not None and cancel.is_set():
+                raise Cancelled("cancelled")
+            i, last = frame.index, frame.index == info.frames - 1
+            here = covered[i] if covered is not None and i < len(covered) else []
+            if i % settings.detect_every == 0 or last:
+                found = check_pixels(frame.pixels, full, here)
+            else:
+                found = [r for r in detect_faces(frame.pixels, quick) if r.score >= settings.check_threshold]
+                found = outside(found, here, settings, frame.pixels.shape)
+            findings += [replace(r, frames=(i, i)) for r in found]
+            count = i + 1
+            if progress:
+                progress(count, max(info.frames, count))
+    if not count:
+        raise MediaError("no frame could be decoded")
+    return findings, count

@@ -1,0 +1,129 @@
+"""``blurkit check PATH...``: list every face still found in files that are already anonymized."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+from tqdm import tqdm
+
+from blurkit import __version__
+from blurkit.batch import list_media
+from blurkit.check import CheckResult, check_file
+from blurkit.cli import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, add_setting
+from blurkit.media import kind_of
+from blurkit.settings import Settings, setting_fields
+
+# Exit status when every file was checked and at least one still shows a face.
+EXIT_FACES = 3
+# The detection settings a check takes (the same flags as an export's).
+CHECK_SETTINGS = ("check_threshold", "threshold", "detector", "scales", "detect_every", "detect_megapixels")
+# Findings listed per file in the human-readable output; --json lists all.
+SHOWN = 20
+
+DESCRIPTION = """\
+Look for faces left in photos and videos that are already anonymized (by blurkit or any
+other tool) and list every one found: file, frame, box and score. Nothing is written or
+changed. Photos get blurkit's full detection and its second look; videos a quick pass on
+every frame and the full detection on every Nth frame (--detect-every).
+"""
+
+EPILOG = f"""\
+exit status: {EXIT_OK} no face found in any file, {EXIT_FACES} faces found (every file was checked),
+{EXIT_FAILED} some file could not be checked (faces may have been found in others), {EXIT_USAGE} usage error,
+{EXIT_INTERRUPTED} interrupted. No check proves a file safe: look at every file before you publish.
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="blurkit check",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("paths", nargs="+", metavar="PATH", help="photos, videos or folders (walked recursively)")
+    p.add_argument("--json", action="store_true", help="print one JSON document (every finding) instead of text")
+    d = Settings()
+    for f in setting_fields():
+        if f.name in CHECK_SETTINGS:
+            add_setting(p, f, getattr(d, f.name))
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary line")
+    p.add_argument("--version", action="version", version=f"blurkit {__version__}")
+    return p
+
+
+def main(argv: Sequence[str]) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = Settings(**{n: getattr(args, n) for n in CHECK_SETTINGS if getattr(args, n) is not None})
+    except ValueError as exc:
+        parser.error(str(exc))
+    paths, skipped = list_media(args.paths)
+    if not paths:
+        for s in skipped:
+            print(f"blurkit check: {_shown(s.path)}: {s.reason}", file=sys.stderr)
+        print("blurkit check: no photos or videos found", file=sys.stderr)
+        return EXIT_FAILED
+    results: list[CheckResult] = []
+    try:
+        for path in paths:
+            quiet = args.quiet or kind_of(path) != "video"
+            bar = tqdm(desc=_shown(path.name), unit="frame", leave=False, file=sys.stderr, disable=quiet)
+
+            def update(done: int, total: int, bar: tqdm = bar) -> None:
+                bar.total = total
+                bar.update(done - bar.n)
+
+            results.append(check_file(path, settings, progress=update))
+            bar.close()
+            if not args.json:
+                _say(results[-1])
+    except KeyboardInterrupt:
+        print("blurkit check: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    counts = {status: sum(r.status == status for r in results) for status in ("clean", "faces", "failed")}
+    if args.json:
+        doc = {
+            "blurkit": __version__,
+            "settings": settings.to_dict(),
+            "summary": counts,
+            "files": [r.to_dict() for r in results],
+            "skipped": [s.to_dict() for s in skipped],
+        }
+        print(json.dumps(doc, indent=1))
+    elif not args.quiet:
+        print(
+            f"blurkit check: {len(results)} file(s): {counts['clean']} with no face found, "
+            f"{counts['faces']} with faces, {counts['failed']} could not be checked",
+            file=sys.stderr,
+        )
+    if counts["failed"]:
+        return EXIT_FAILED
+    return EXIT_FACES if counts["faces"] else EXIT_OK
+
+
+def _say(r: CheckResult) -> None:
+    """One line per file, then its findings; a failure goes to stderr like an export's."""
+    if r.status == "failed":
+        print(f"blurkit check: {_shown(r.path)}: {r.error}", file=sys.stderr)
+        return
+    if r.status == "clean":
+        print(f"{_shown(r.path)}: no face found" + (f" in {r.frames} frames" if r.kind == "video" else ""))
+        return
+    frames = len({x.frames for x in r.findings})
+    where = f" in {frames} of {r.frames} frames" if r.kind == "video" else ""
+    print(f"{_shown(r.path)}: {len(r.findings)} face(s){where}")
+    for x in r.findings[:SHOWN]:
+        at = f"frame {x.frames[0]}: " if x.frames is not None else ""
+        print(f"  {at}x={x.x0:.0f} y={x.y0:.0f} w={x.width:.0f} h={x.height:.0f} score {x.score:.2f}")
+    if len(r.findings) > SHOWN:
+        print(f"  ... and {len(r.findings) - SHOWN} more (--json lists all)")
+
+
+def _shown(path: object) -> str:
+    """A file name as one line of text: a newline or a terminal escape in a name cannot forge output."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(path))

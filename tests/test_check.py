@@ -1,0 +1,114 @@
+"""`blurkit check`: faces still found in raw and anonymized media, its exit status, and that it writes nothing."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from photo_fixtures import load_rgb
+from PIL import Image
+
+from blurkit import detect_faces
+from blurkit.check_cli import EXIT_FACES
+from blurkit.cli import EXIT_FAILED, EXIT_OK, main
+from blurkit.regions import boxes_of, iou_matrix
+
+SAMPLES = Path(__file__).resolve().parent.parent / "sample_media"
+
+
+def snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
+    return {str(p): (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted(folder.rglob("*"))}
+
+
+@pytest.fixture(scope="module")
+def raw(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("raw")
+    for name in ("grace_hopper.jpg", "astronaut.png", "two_faces.mp4"):
+        shutil.copy(SAMPLES / name, folder / name)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def anonymized(raw: Path, tmp_path_factory) -> Path:
+    """blurkit's outputs in fill mode: erase's random patches can score as high as a face (see the README),
+    and a check of them without blurkit's own masks is not the same from run to run."""
+    out = tmp_path_factory.mktemp("anonymized")
+    assert main([str(raw), "-o", str(out), "--mode", "fill", "-q"]) == EXIT_OK
+    return out
+
+
+def test_raw_media_faces_are_listed_with_frame_box_and_score(raw: Path, capsys) -> None:
+    before = snapshot(raw)
+    assert main(["check", str(raw), "--json", "-q"]) == EXIT_FACES
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["summary"] == {"clean": 0, "faces": 3, "failed": 0}
+    files = {Path(f["path"]).name: f for f in doc["files"]}
+    for name in ("grace_hopper.jpg", "astronaut.png"):
+        (finding,) = files[name]["findings"]
+        x, y, w, h = finding["box"]
+        face = max(detect_faces(load_rgb(raw / name)), key=lambda r: r.width)
+        assert finding["frame"] is None and finding["score"] >= 0.6
+        assert iou_matrix(np.array([[x, y, x + w, y + h]], np.float32), boxes_of([face]))[0, 0] > 0.7
+    video = files["two_faces.mp4"]
+    assert video["kind"] == "video" and video["frames"] == 75
+    # Grace Hopper's face is on screen in every frame
+    assert len({f["frame"] for f in video["findings"]}) >= 70
+    assert snapshot(raw) == before  # nothing written, nothing touched
+
+
+def test_blurkit_outputs_check_clean(anonymized: Path, capsys) -> None:
+    before = snapshot(anonymized)
+    assert main(["check", str(anonymized), "-q"]) == EXIT_OK
+    lines = capsys.readouterr().out.splitlines()
+    assert sorted(lines) == sorted(
+        [
+            f"{anonymized / 'astronaut.png'}: no face found",
+            f"{anonymized / 'grace_hopper.jpg'}: no face found",
+            f"{anonymized / 'two_faces.mp4'}: no face found in 75 frames",
+        ]
+    )
+    assert snapshot(anonymized) == before
+
+
+def test_a_plain_blur_is_flagged_and_a_solid_fill_is_not(tmp_path: Path, capsys) -> None:
+    """Another tool's outputs: a light blur leaves a face a detector (and a recogniser) still finds."""
+    rgb = load_rgb(SAMPLES / "grace_hopper.jpg")
+    face = max(detect_faces(rgb), key=lambda r: r.width)
+    x0, y0, x1, y1 = (round(v) for v in (face.x0, face.y0, face.x1, face.y1))
+    blurred, filled = rgb.copy(), rgb.copy()
+    blurred[y0:y1, x0:x1] = cv2.GaussianBlur(rgb[y0:y1, x0:x1], (0, 0), 2)
+    filled[y0 - 20 : y1 + 20, x0 - 20 : x1 + 20] = 0
+    Image.fromarray(blurred).save(tmp_path / "blurred.png")
+    Image.fromarray(filled).save(tmp_path / "filled.png")
+    assert main(["check", str(tmp_path / "filled.png"), "-q"]) == EXIT_OK
+    assert main(["check", str(tmp_path / "blurred.png"), "-q"]) == EXIT_FACES
+    out = capsys.readouterr().out
+    assert "filled.png: no face found" in out and "blurred.png: 1 face(s)" in out
+
+
+def test_a_file_that_cannot_be_read_is_a_failure_not_clean(anonymized: Path, tmp_path: Path, capsys) -> None:
+    broken = tmp_path / "broken\nname.jpg"  # a newline in a name cannot forge a line of the output
+    broken.write_bytes((SAMPLES / "grace_hopper.jpg").read_bytes()[:300])
+    clean = tmp_path / "clean.png"
+    shutil.copy(anonymized / "astronaut.png", clean)
+    assert main(["check", str(broken), str(clean), "--json"]) == EXIT_FAILED
+    captured = capsys.readouterr()
+    statuses = {Path(f["path"]).name: f["status"] for f in json.loads(captured.out)["files"]}
+    assert statuses == {"broken\nname.jpg": "failed", "clean.png": "clean"}
+    assert main(["check", str(broken), "-q"]) == EXIT_FAILED
+    err = capsys.readouterr().err
+    assert "broken\\nname.jpg: " in err and len(err.strip().splitlines()) == 1
+
+
+def test_usage_errors_and_the_export_command_are_unchanged(tmp_path: Path, monkeypatch) -> None:
+    with pytest.raises(SystemExit) as exit:
+        main(["check", str(tmp_path), "--check-threshold", "2"])
+    assert exit.value.code == 2
+    assert main(["check", str(tmp_path), "-q"]) == EXIT_FAILED  # no photos or videos found
+    monkeypatch.chdir(tmp_path)
+    shutil.copy(SAMPLES / "astronaut.png", tmp_path / "check.png")
+    assert main(["check.png", "-o", "out", "-q"]) == EXIT_OK and (tmp_path / "out" / "check.png").is_file()

@@ -1,0 +1,145 @@
+"""The editor's HTML report: self-contained, escaped, pictures made from the outputs; and as a browser shows it."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import json
+import shutil
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+
+import numpy as np
+import pytest
+from photo_fixtures import MARKER, load_rgb, write_planted
+from PIL import Image
+
+from blurkit import anonymize_file, detect_faces
+from blurkit.cli import EXIT_OK, main
+from blurkit.html_report import COLOURS
+from blurkit.media.ffmpeg import ffmpeg_exe
+
+SAMPLES = Path(__file__).resolve().parent.parent / "sample_media"
+# A file name is attacker-controlled: markup in it must come out as text.
+HOSTILE = '<img src=x onerror="alert(1)">&.jpg'
+
+
+class Page(HTMLParser):
+    """Every start tag with its attributes, and the text."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict]] = []
+        self.text: list[str] = []
+        self.feed(text)
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory) -> tuple[Path, Path, Path]:
+    """A photo with a hostile name and the sample video (a sign drawn over frames 10-20) with an HTML report."""
+    root = tmp_path_factory.mktemp("batch")
+    (root / "in").mkdir()
+    shutil.copy(SAMPLES / "grace_hopper.jpg", root / "in" / HOSTILE)
+    shutil.copy(SAMPLES / "two_faces.mp4", root / "in" / "two_faces.mp4")
+    report = root / "report.html"
+    args = [str(root / "in"), "-o", str(root / "out"), "--report", str(report), "--region", "5,125,70,75@10-20", "-q"]
+    assert main(args) == EXIT_OK
+    return root / "in", root / "out", report
+
+
+def images(page: Page) -> list[np.ndarray]:
+    found = []
+    for tag, attrs in page.tags:
+        if tag == "img":
+            prefix = "data:image/jpeg;base64,"
+            assert attrs["src"].startswith(prefix)
+            found.append(np.asarray(Image.open(io.BytesIO(base64.b64decode(attrs["src"][len(prefix) :])))))
+    return found
+
+
+def test_report_is_self_contained_escaped_and_names_what_an_editor_signs(batch) -> None:
+    _, out, report = batch
+    text = report.read_text()
+    page = Page(text)
+    tags = {tag for tag, _ in page.tags}
+    assert "script" not in tags and not any("onerror" in attrs for _, attrs in page.tags)
+    csp = [a["content"] for t, a in page.tags if t == "meta" and a.get("http-equiv") == "Content-Security-Policy"]
+    assert csp == ["default-src 'none'; img-src data:; style-src 'unsafe-inline'"]
+    words = "".join(page.text)
+    assert HOSTILE in words  # shown as text
+    for path in (out / HOSTILE, out / "two_faces.mp4"):
+        assert hashlib.sha256(path.read_bytes()).hexdigest() in words
+    assert "video stream tag handler_name" in words and "comment" in words  # tag names; their values are not
+    assert "tattoos" in words and "second look" in words and "check threshold" in words
+    assert "black lines: shot cuts (0)" in words  # the sample is one shot
+    # the check of each output (blurkit's own masks left out) finds no face, and says how much it looked at
+    assert "none (1 frame(s) looked at)" in words and "none (75 frame(s) looked at)" in words
+    assert len(images(page)) == 2
+
+
+def test_pictures_come_from_the_outputs_not_the_originals(batch) -> None:
+    src, out, report = batch
+    photo = images(Page(report.read_text()))[0]
+    original, written = load_rgb(src / HOSTILE), load_rgb(out / HOSTILE)
+    face = max(detect_faces(original), key=lambda r: r.width)
+    f = photo.shape[1] / original.shape[1]
+    x0, y0, x1, y1 = (round(v * f) for v in (face.x0 + 15, face.y0 + 15, face.x1 - 15, face.y1 - 15))
+    size = (photo.shape[1], photo.shape[0])
+    small = {name: np.asarray(Image.fromarray(a).resize(size)) for name, a in (("in", original), ("out", written))}
+    inner = photo[y0:y1, x0:x1].astype(int)
+    assert np.abs(inner - small["out"][y0:y1, x0:x1]).mean() < 6
+    assert np.abs(inner - small["in"][y0:y1, x0:x1]).mean() > 20
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="no chromium (apt-get install chromium)")
+def test_report_in_a_real_browser(batch, tmp_path: Path) -> None:
+    """Headless Chromium opens the file from disk; the thumbnails (data: images under the page's own
+    Content-Security-Policy) and the timeline must be on the screenshot."""
+    _, _, report = batch
+    shot = tmp_path / "report.png"
+    run = subprocess.run(
+        ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", f"--screenshot={shot}",
+         "--window-size=1200,3200", report.as_uri()],
+        capture_output=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert run.returncode == 0 and shot.is_file(), run.stderr[-2000:]
+    pixels = np.asarray(Image.open(shot).convert("RGB")).astype(int)
+
+    def share(colour: str, tolerance: int) -> float:
+        rgb = np.array([int(colour[i : i + 2], 16) for i in (1, 3, 5)])
+        return float((np.abs(pixels - rgb).max(axis=2) <= tolerance).mean())
+
+    assert share(COLOURS["manual"], 0) > 1e-4  # the timeline's lane for the drawn sign (SVG, exact colour)
+    assert share(COLOURS["covered"], 40) > 1e-4  # outlines on the thumbnails (JPEG, near the colour)
+    assert share("#ffffff", 0) < 0.95  # not a blank page
+
+
+def test_removed_metadata_is_named_never_valued(tmp_path: Path) -> None:
+    """What the report lists as removed: tag names from the inputs, never a value (a place, a serial)."""
+    photo = write_planted(load_rgb(SAMPLES / "grace_hopper.jpg"), tmp_path / "planted.jpg")
+    names = anonymize_file(photo, tmp_path / "out.jpg").details["removed_metadata"]
+    assert {"EXIF GPSLatitude", "EXIF BodySerialNumber", "EXIF MakerNote", "EXIF thumbnail", "XMP"} <= set(names)
+    assert {"ICC profile", "IPTC (Photoshop)", "comment"} <= set(names)
+    assert not any(MARKER.decode() in n or "52" in n for n in names)
+
+    clip = tmp_path / "planted.mov"
+    tags = ["-metadata", "make=BKMAKE-77", "-metadata", "creation_time=2024-05-01T12:00:00Z"]
+    tags += ["-metadata:s:v", "handler_name=BKHANDLER"]
+    subprocess.run(
+        [ffmpeg_exe(), "-loglevel", "error", "-f", "lavfi", "-i", "testsrc2=s=160x120:r=25:d=1", "-c:v", "libx264",
+         "-preset", "ultrafast", *tags, str(clip)],
+        check=True,
+    )  # fmt: skip
+    result = anonymize_file(clip, tmp_path / "out.mp4")
+    names = result.details["removed_metadata"]
+    assert {"container tag make", "container tag creation_time", "video stream tag handler_name"} <= set(names)
+    text = json.dumps(result.to_dict())
+    assert "BKMAKE" not in text and "BKHANDLER" not in text and "2024-05-01" not in text
