@@ -2,7 +2,7 @@
 
 __version__ = "0.1.0"
 
-from blurkit.api import FileResult, anonymize_file, anonymize_image, load_photo, media_kind
+from blurkit.api import FileResult, anonymize_file, anonymize_image, find_faces, load_photo, media_kind
 from blurkit.batch import Job, Plan, Skipped, list_media
 from blurkit.batch import plan as plan_batch
 from blurkit.batch import run as run_batch
@@ -44,6 +44,7 @@ __all__ = [
     "check_file",
     "check_outputs",
     "detect_faces",
+    "find_faces",
     "follow_region",
     "list_media",
     "load_photo",

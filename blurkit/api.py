@@ -45,9 +45,24 @@ def anonymize_image(
     what it finds in the result); otherwise exactly the given regions are obscured (the GUI's reviewed list)."""
     settings = settings or Settings()
     if regions is None:
-        return obscure_and_look(image, detect_faces(image, settings), settings)
+        return _find_and_obscure(image, settings)
     regions = list(regions)
     return render_frame(image, regions, settings), regions
+
+
+def find_faces(pixels: np.ndarray, settings: Settings | None = None) -> list[Region]:
+    """Every face ``anonymize_image`` and a photo export cover in an upright RGB array: the main pass's
+    detections, then what the second look finds in the picture obscured (source "second-look"; none when
+    ``settings.second_look`` is "off"). What a front end reviews, so it sees the second look's finds."""
+    return _find_and_obscure(pixels, settings or Settings())[1]
+
+
+def _find_and_obscure(
+    pixels: np.ndarray, settings: Settings, extra: Sequence[Region] = (), memory: TrackMemory | None = None
+) -> tuple[np.ndarray, list[Region]]:
+    """The one way faces are found in a photo: the main pass, ``extra`` (drawn) regions covered with what it
+    finds, then the second look at that output. The picture with all of them obscured, and the regions."""
+    return obscure_and_look(pixels, [*detect_faces(pixels, settings), *extra], settings, memory)
 
 
 def anonymize_file(
@@ -117,12 +132,11 @@ def _anonymize_photo(
 ) -> FileResult:
     fmt = output_format(dst)
     photo = read_photo(src)
-    found = list(regions) if regions is not None else detect_faces(photo.pixels, settings)
     memory = memory and memory.fresh()
     if regions is None:  # a reviewed list is obscured as given, with no second look
-        pixels, regions = obscure_and_look(photo.pixels, found + extra, settings, memory)
+        pixels, regions = _find_and_obscure(photo.pixels, settings, extra, memory)
     else:
-        regions = found + extra
+        regions = [*regions, *extra]
         pixels = render_frame(photo.pixels, regions, settings, memory=memory)
     height, width = photo.pixels.shape[:2]
     result = FileResult(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -38,10 +39,14 @@ def is_html(path: Path) -> bool:
     return path.suffix.lower() in (".html", ".htm")
 
 
-def check_outputs(results: Sequence[FileResult], settings: Settings) -> dict[Path, CheckResult]:
+def check_outputs(
+    results: Sequence[FileResult], settings: Settings, cancel: threading.Event | None = None
+) -> dict[Path, CheckResult]:
     """``check_file`` on every written output (less what blurkit covered there), by output path: what the HTML
-    report shows as still found."""
-    return {r.dst: check_file(r.dst, settings, written=r) for r in results if r.status == "written" and r.dst}
+    report shows as still found. Raises Cancelled when ``cancel`` is set."""
+    return {
+        r.dst: check_file(r.dst, settings, written=r, cancel=cancel) for r in results if r.status == "written" and r.dst
+    }
 
 
 def write_report(

@@ -27,6 +27,9 @@ from PySide6.QtWidgets import (
 COVERED = QColor("#37d67a")
 LEFT_VISIBLE = QColor("#ff4d4f")
 DRAWN = QColor("#3fb6ff")
+SECOND_LOOK = QColor("#ff6bd6")  # covered, but found only by the second look: the main pass missed it
+FINDING = QColor("#ffe14d")  # a face the check still finds in the saved copy
+COLOURS = {"covered": COVERED, "visible": LEFT_VISIBLE, "drawn": DRAWN, "second-look": SECOND_LOOK, "finding": FINDING}
 HALO = QColor(0, 0, 0, 170)
 HANDLE_PX = 9
 MIN_ZOOM, MAX_ZOOM = 0.02, 32.0
@@ -41,7 +44,7 @@ class Outline:
 
     rect: QRectF
     shape: str  # "ellipse" or "box"
-    kind: str  # "covered", "visible" (turned off) or "drawn"
+    kind: str  # "covered", "second-look" (covered), "visible" (turned off), "drawn" or "finding" (the check's)
     tooltip: str = ""
 
 
@@ -85,10 +88,10 @@ class RegionItem(QGraphicsObject):
         self.update()
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
-        colour = {"covered": COVERED, "visible": LEFT_VISIBLE, "drawn": DRAWN}[self.kind]
+        colour = COLOURS[self.kind]
         width = 3.0 if self.hovered or self.isSelected() else 2.0
         fill = QColor(colour)
-        fill.setAlpha(0 if self.kind == "visible" else (70 if self.hovered else 45))
+        fill.setAlpha(0 if self.kind in ("visible", "finding") else (70 if self.hovered else 45))
         for pen in (self._pen(HALO, width + 2), self._pen(colour, width)):
             painter.setPen(pen)
             painter.setBrush(QBrush(fill) if pen.color() == colour else Qt.BrushStyle.NoBrush)
@@ -106,9 +109,20 @@ class RegionItem(QGraphicsObject):
     def _pen(self, colour: QColor, width: float) -> QPen:
         pen = QPen(colour, width)
         pen.setCosmetic(True)
-        if self.kind == "visible":
+        if self.kind in ("visible", "finding"):
             pen.setStyle(Qt.PenStyle.DashLine)
         return pen
+
+
+class FindingItem(RegionItem):
+    """A face the check of the saved copy still finds, to be looked at: selected by a jump to it, while clicks
+    go through to the outline under it (a face left visible, to cover again)."""
+
+    def __init__(self, key: Hashable, outline: Outline, bounds: QRectF) -> None:
+        super().__init__(key, outline, bounds)
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
+        self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
+        self.setZValue(2)
 
 
 class FaceItem(RegionItem):
@@ -302,7 +316,11 @@ class Canvas(QGraphicsView):
     # regions
 
     def set_regions(
-        self, faces: list[tuple[Hashable, Outline]], drawn: list[tuple[Hashable, Outline]], selected: Hashable = None
+        self,
+        faces: list[tuple[Hashable, Outline]],
+        drawn: list[tuple[Hashable, Outline]],
+        selected: Hashable = None,
+        findings: list[tuple[Hashable, Outline]] = (),
     ) -> None:
         """Replace every outline, each with its key; ``selected`` is the key to keep selected."""
         self._kept = selected
@@ -312,6 +330,7 @@ class Canvas(QGraphicsView):
             scene.removeItem(item)
         bounds = self.image_rect
         self._items = [FaceItem(k, o, bounds) for k, o in faces] + [DrawnItem(k, o, bounds) for k, o in drawn]
+        self._items += [FindingItem(k, o, bounds) for k, o in findings]
         for item in self._items:
             item.setVisible(self._editable)
             scene.addItem(item)

@@ -41,6 +41,10 @@ class MediaFile:
     busy: str | None = None
     # How the last save ended, for the file list.
     outcome: str | None = None
+    # The last save's result and the check of that output (``blurkit.check_outputs``), once it has run.
+    saved: blurkit.FileResult | None = None
+    check: blurkit.CheckResult | None = None
+    check_note: str | None = None  # how that check went (or that it is running), a line of the file list
     viewed: bool = False
 
     @property

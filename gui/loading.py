@@ -141,8 +141,8 @@ class Loading:
             photo = blurkit.load_photo(doc.path)
             if not detect:
                 return photo.pixels, None, None
-            try:
-                return photo.pixels, blurkit.detect_faces(photo.pixels, settings), None
+            try:  # the main pass and the second look, as a photo export finds them
+                return photo.pixels, blurkit.find_faces(photo.pixels, settings), None
             except blurkit.BlurkitError as exc:
                 return photo.pixels, None, exc
 
@@ -229,6 +229,7 @@ class Loading:
     def _video_ready(self, doc: MediaFile) -> None:
         self.video_bar.set_video(doc.video.frames)
         self._frame_chosen(0)
+        self._jump_when_ready(doc)
 
     def _frame_chosen(self, index: int) -> None:
         doc = self.current

@@ -1,6 +1,7 @@
 """The main window: its widgets and actions. Opening files (``loading``), editing the review
-(``reviewing``), showing the result (``previewing``) and saving (``saving``) each live in their own
-module; the state they work on is plain Python (``documents``, ``review``)."""
+(``reviewing``), showing the result (``previewing``), saving (``saving``), checking the saved copies and the
+report (``checking``) and the flags with their jumps (``flagging``) each live in their own module; the state
+they work on is plain Python (``documents``, ``review``, ``flags``)."""
 
 from __future__ import annotations
 
@@ -26,7 +27,10 @@ import blurkit
 from gui import texts
 from gui.background import Engine, Task
 from gui.canvas import Canvas
+from gui.checking import Checking
 from gui.documents import MediaFile
+from gui.flagging import Flagging
+from gui.flags import finding_frames, targets
 from gui.loading import FRAME_DEBOUNCE_MS, Loading
 from gui.panels import FrameRangeBox, Legend, SettingsPanel, VideoBar, side_column, wrapped
 from gui.previewing import Previewing
@@ -39,7 +43,7 @@ PROBLEM = QBrush(QColor("#c62828"))
 TIMELINE_ROWS = 10
 
 
-class MainWindow(Loading, Reviewing, Previewing, Saving, QMainWindow):
+class MainWindow(Loading, Reviewing, Previewing, Saving, Checking, Flagging, QMainWindow):
     def __init__(self, store: QSettings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("blurkit: cover faces in photos and videos")
@@ -60,6 +64,9 @@ class MainWindow(Loading, Reviewing, Previewing, Saving, QMainWindow):
         self._frame_wanted: tuple | None = None
         self._view_token = 0
         self._export: Task | None = None
+        self._checking: Task | None = None  # the check of the copies just saved
+        self._report: Task | None = None
+        self.session: dict = {}  # output path: (MediaFile, FileResult) of every save since the start, for the report
         self._analyses: dict[MediaFile, Task] = {}  # video analyses running
         self._stacks: dict[MediaFile, QUndoStack] = {}
         self.undo_group = QUndoGroup(self)
@@ -76,6 +83,7 @@ class MainWindow(Loading, Reviewing, Previewing, Saving, QMainWindow):
         self.file_list.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.file_list.setSpacing(2)
         self.file_list.currentItemChanged.connect(self._file_chosen)
+        self.file_list.itemDoubleClicked.connect(self._flagged_file_chosen)
         files_box = QGroupBox("Files")
         QVBoxLayout(files_box).addWidget(self.file_list)
 
@@ -186,6 +194,10 @@ class MainWindow(Loading, Reviewing, Previewing, Saving, QMainWindow):
         self.save_all_action = a(
             "Save all to folder…", self.save_all, "Ctrl+Shift+S", "Save anonymized copies of every file to a folder"
         )
+        self.save_report_action = a(
+            "Save report…", self.save_report, "Ctrl+Shift+R",
+            "Save the editor's report (as blurkit --report FILE.html writes it) of the files saved since the start",
+        )  # fmt: skip
         quit_action = a("Quit", self.close, QKeySequence.StandardKey.Quit)
         self.undo_action = self.undo_group.createUndoAction(self, "Undo")
         self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
@@ -202,6 +214,11 @@ class MainWindow(Loading, Reviewing, Previewing, Saving, QMainWindow):
         self.previous_track_action = a("Previous track", lambda: self.step_track(-1), "[", "Previous face track")
         self.next_cut_action = a("Next cut", lambda: self.step_cut(1), "Ctrl+]", "Go to the next shot cut")
         self.previous_cut_action = a("Previous cut", lambda: self.step_cut(-1), "Ctrl+[", "Previous shot cut")
+        self.next_flagged_action = a(
+            "Next flagged", lambda: self.step_flagged(1), "N",
+            "Go to the next face only the second look found, or one the check of a saved copy still finds",
+        )  # fmt: skip
+        self.previous_flagged_action = a("Previous flagged", lambda: self.step_flagged(-1), "Shift+N")
         self.toggle_action = a(
             "Leave visible / cover", self.toggle_selected, "V", "Leave the selected face (in video: its track) visible"
         )
@@ -228,7 +245,10 @@ class MainWindow(Loading, Reviewing, Previewing, Saving, QMainWindow):
         about = a("What blurkit removes…", self.show_first_run_note, "F1")
 
         menu = self.menuBar().addMenu("&File")
-        for action in (self.open_action, self.open_folder_action, None, self.save_action, self.save_all_action, None):
+        for action in (
+            self.open_action, self.open_folder_action, None, self.save_action, self.save_all_action,
+            self.save_report_action, None,
+        ):  # fmt: skip
             menu.addSeparator() if action is None else menu.addAction(action)
         menu.addAction(quit_action)
         menu = self.menuBar().addMenu("&Edit")
@@ -242,6 +262,7 @@ class MainWindow(Loading, Reviewing, Previewing, Saving, QMainWindow):
         menu.addActions([self.next_frame_action, self.previous_frame_action])
         menu.addActions([self.next_track_action, self.previous_track_action, self.next_cut_action])
         menu.addAction(self.previous_cut_action)
+        menu.addActions([self.next_flagged_action, self.previous_flagged_action])
         menu.addSeparator()
         menu.addActions([self.zoom_in_action, self.zoom_out_action, self.fit_action, self.actual_action])
         self.menuBar().addMenu("&Help").addAction(about)
@@ -252,7 +273,8 @@ class MainWindow(Loading, Reviewing, Previewing, Saving, QMainWindow):
         for action in (
             self.open_action, None, self.undo_action, self.redo_action, None, self.select_tool, self.ellipse_tool,
             self.box_tool, self.delete_action, self.follow_action, None, self.preview_action, self.fit_action,
-            self.actual_action, None, self.save_action, self.save_all_action,
+            self.actual_action, None, self.next_flagged_action, None, self.save_action, self.save_all_action,
+            self.save_report_action,
         ):  # fmt: skip
             toolbar.addSeparator() if action is None else toolbar.addAction(action)
 
@@ -280,6 +302,12 @@ class MainWindow(Loading, Reviewing, Previewing, Saving, QMainWindow):
             action.setEnabled(video)
         self.next_action.setEnabled(len(self.files) > 1)
         self.previous_action.setEnabled(len(self.files) > 1)
+        flagged = any(targets(doc) for doc in self.files)
+        self.next_flagged_action.setEnabled(flagged)
+        self.previous_flagged_action.setEnabled(flagged)
+        self.save_report_action.setEnabled(
+            bool(self.session) and self._report is None and not self.checking and not exporting
+        )
 
     def settings(self) -> blurkit.Settings:
         """The shown file's settings (the batch's when none is shown)."""
@@ -299,6 +327,7 @@ class MainWindow(Loading, Reviewing, Previewing, Saving, QMainWindow):
             item.setText(f"{doc.name}\n{doc.status()}")
             item.setToolTip(f"{doc.path}\n{doc.status()}")
             item.setForeground(PROBLEM if doc.problem or (doc.outcome or "").startswith("Not saved") else QBrush())
+            self._show_flag(item, doc)
         doc = self.current
         if doc is None or self._shown is None:
             self.stack.setCurrentIndex(0)
@@ -319,6 +348,7 @@ class MainWindow(Loading, Reviewing, Previewing, Saving, QMainWindow):
         note = doc.problem or ("" if doc.analysis else f"{doc.busy or texts.HINT_TRACKING}")
         self.timeline.show_rows(doc.video.frames, doc.rows(), doc.cuts, note)
         self.timeline.set_frame(self.frame)
+        self.timeline.set_findings(finding_frames(doc))
         self.timeline.set_selected(self.selected)
         self.timeline_area.setFixedHeight(min(self.timeline.height(), HEADER_PX + ROW_PX * TIMELINE_ROWS) + 4)
 
@@ -333,9 +363,9 @@ class MainWindow(Loading, Reviewing, Previewing, Saving, QMainWindow):
         if self.preview_action.isChecked():
             return f"{doc.name}: the obscured result, as it will be saved ({doc.review_summary()}). Space goes back."
         if doc.kind == "video":
-            return f"{doc.name}: {doc.review_summary()}. {texts.HINT_VIDEO}"
+            return f"{doc.name}: {doc.review_summary()}.{self._flag_hint(doc)} {texts.HINT_VIDEO}"
         hint = texts.HINT_PHOTO if doc.detected else texts.HINT_NO_FACES
-        return f"{doc.name}: {doc.review_summary()}. {hint}"
+        return f"{doc.name}: {doc.review_summary()}.{self._flag_hint(doc)} {hint}"
 
     # messages
 

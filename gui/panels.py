@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 import blurkit
-from gui.canvas import COVERED, DRAWN, LEFT_VISIBLE
+from gui.canvas import COLOURS
 from gui.documents import format_time
 from gui.texts import LEGEND
 
@@ -162,7 +162,7 @@ def spin(low: float, high: float, step: float, suffix: str, tip: str) -> QDouble
 
 
 def swatch(kind: str) -> QLabel:
-    colour = {"covered": COVERED, "visible": LEFT_VISIBLE, "drawn": DRAWN}[kind]
+    colour = COLOURS[kind]
     pixmap = QPixmap(22, 16)
     pixmap.fill(Qt.GlobalColor.transparent)
     painter = QPainter(pixmap)
@@ -170,13 +170,16 @@ def swatch(kind: str) -> QLabel:
     pen = painter.pen()
     pen.setColor(colour)
     pen.setWidth(2)
-    if kind == "visible":
+    if kind in ("visible", "finding"):
         pen.setStyle(Qt.PenStyle.DashLine)
     painter.setPen(pen)
     fill = QColor(colour)
-    fill.setAlpha(0 if kind == "visible" else 60)
+    fill.setAlpha(0 if kind in ("visible", "finding") else 60)
     painter.setBrush(fill)
-    painter.drawEllipse(2, 2, 18, 12)
+    if kind == "finding":
+        painter.drawRect(3, 2, 16, 12)
+    else:
+        painter.drawEllipse(2, 2, 18, 12)
     painter.end()
     label = QLabel()
     label.setPixmap(pixmap)

@@ -79,18 +79,24 @@ class Row:
     last: int
     off: bool = False
     marks: tuple[int, ...] = ()  # keyframes of a followed region
+    second_look: bool = False  # a track the main pass missed, started by the second look
 
     @property
     def label(self) -> str:
         kind, number = self.key
         name = {"track": "Face", "followed": "Followed", "drawn": "Drawn"}[kind]
         shown = number - FOLLOW_IDS if kind == "followed" else number
-        return f"{name} {shown + 1}" + (" (visible)" if self.off else "")
+        notes = [note for note, on in (("2nd look", self.second_look), ("visible", self.off)) if on]
+        return f"{name} {shown + 1}" + (f" ({', '.join(notes)})" if notes else "")
 
 
 def timeline_rows(tracks: list[Region], review: Review, frames: int) -> list[Row]:
     """Face tracks (a dry run's, each with its span) by first frame, then followed and drawn regions."""
-    rows = [Row(("track", t.track_id), *t.frames, off=t.track_id in review.off) for t in tracks if t.frames]
+    rows = [
+        Row(("track", t.track_id), *t.frames, off=t.track_id in review.off, second_look=t.source == "second-look")
+        for t in tracks
+        if t.frames
+    ]
     rows.sort(key=lambda r: (r.first, r.key))
     rows += [
         Row(("followed", f.track_id), f.first, f.last, marks=tuple(k for k, _ in f.keyframes)) for f in review.followed

@@ -8,9 +8,11 @@ from dataclasses import replace
 from PySide6.QtCore import QRectF
 
 import blurkit
+from gui import texts
 from gui.background import FIND, Task
 from gui.canvas import Outline
 from gui.documents import MediaFile, detection_changed, manual_region, with_frames
+from gui.flags import findings_at
 from gui.review import Follow, Review, step_cut, step_row
 from gui.timeline import HEADER_PX, ROW_PX
 from gui.undo import ReviewEdit
@@ -50,14 +52,19 @@ class Reviewing:
             drawn += [(("followed", f.track_id), r) for f in doc.review.followed if (r := f.at(frame)) is not None]
         for key, region, off in found:
             mask = blurkit.mask_regions([region], settings, width, height)
-            kind = "visible" if off else "covered"
+            second = region.source == "second-look"
+            kind = "visible" if off else "second-look" if second else "covered"
             tip = "Left visible. Click to cover it." if off else "Covered. Click to leave it visible."
             if doc.kind == "video":
                 tip = tip.replace(" it", " this track")
+            if second:
+                tip = f"{texts.SECOND_LOOK_TIP} {tip}"
             faces.append((key, Outline(rect(mask[0] if mask else region), settings.shape, kind, tip)))
         tips = {"drawn": "Drawn by you", "followed": "Followed by you: move it to correct it on this frame"}
         outlines = [(key, Outline(rect(r), r.shape, "drawn", tips[key[0]])) for key, r in drawn]
-        self.canvas.set_regions(faces, outlines, selected=self.selected)
+        frame = self.shown_frame if doc.kind == "video" else None
+        findings = [(key, Outline(rect(r), "box", "finding", texts.FINDING_TIP)) for key, r in findings_at(doc, frame)]
+        self.canvas.set_regions(faces, outlines, selected=self.selected, findings=findings)
         self._selection_shown()
 
     def _selection_changed(self, key: object) -> None:

@@ -143,6 +143,8 @@ class Saving:
             for doc, r in saved
             if r.kind == "video" and r.details.get("audio") == "kept"
         ]
+        if saved:
+            notes.append(texts.CHECK_NEXT)
         summary = texts.export_summary(
             saved=[(doc.name, str(r.dst)) for doc, r in saved],
             failed=failed,
@@ -163,6 +165,7 @@ class Saving:
             title, icon = ("Cancelled" if cancelled else "Saved"), QMessageBox.Icon.Information
         self.status_text.setText(title)
         self._dialog(title, summary, icon)
+        self._check_saved(pairs)  # the check the CLI's report runs, on every copy written
 
     def _save_crashed(self, docs: dict[Path, MediaFile], exc: BaseException) -> None:
         """The batch did not run to its end: cancelled before it started, or a bug."""

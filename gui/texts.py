@@ -40,12 +40,22 @@ HINT_TRACKING = "Finding and tracking faces in every frame…"
 
 LEGEND = [
     ("covered", "Detected face: will be covered. Click to leave it (in video: its whole track) visible."),
+    ("second-look", "Found only by the second look (the main pass missed it): will be covered. Check it."),
     ("visible", "Left visible (turned off). Click to cover it again."),
     (
         "drawn",
         "Drawn or followed by you: covered exactly as drawn. Drag to move, drag a corner to resize, Del removes it.",
     ),
+    ("finding", "A face the check of the saved copy still finds there: cover it and save again."),
 ]
+SECOND_LOOK_TIP = "Found only by the second look (a look at the obscured result): the main pass missed it."
+FINDING_TIP = "The check of the saved copy still finds a face here: cover it (draw over it) and save again."
+FLAG_JUMP = "Double-click the file or press N (Next flagged) to go there."
+CHECKING = "checking the saved copy…"
+CHECK_NEXT = (
+    "Each saved copy is now checked for faces still in it, as blurkit check does; the file list flags any it "
+    "finds. File ▸ Save report… writes the editor's report of what was saved."
+)
 
 BUG = "Nothing was written for it. This is a bug in blurkit; please report it with the message above."
 # What the user can do about an error of each kind (``blurkit``'s errors, by name), in a sentence.

@@ -1,5 +1,6 @@
 """The track timeline under a video: one row per face track, followed and drawn region over its frames,
-the shot cuts marked, the frame on show as a line. Clicking a row goes there."""
+the shot cuts marked, the frame on show as a line. Tracks the second look started have their own colour, and
+the frames where the check of the saved copy still finds a face are marked. Clicking a row goes there."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFontMetrics, QMouseEvent, QPainter, QPaintEvent, QPen, QPolygonF
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from gui.canvas import COVERED, DRAWN, LEFT_VISIBLE
+from gui.canvas import COVERED, DRAWN, FINDING, LEFT_VISIBLE, SECOND_LOOK
 from gui.review import Row
 
 ROW_PX = 14
@@ -33,14 +34,22 @@ class Timeline(QWidget):
         self.frame = 0
         self.selected: Hashable = None
         self.note = ""
+        self.findings: list[int] = []  # frames where the check of the saved copy still finds a face
         self.setMouseTracking(True)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        self.setToolTip("Face tracks over the video's frames; orange marks are shot cuts. Click a row to go there.")
+        self.setToolTip(
+            "Face tracks over the video's frames (pink: found only by the second look); orange marks are shot "
+            "cuts, yellow ticks frames where the check of the saved copy still finds a face. Click a row to go there."
+        )
 
     def show_rows(self, frames: int, rows: list[Row], cuts: list[int], note: str = "") -> None:
         """``note`` stands in for the rows while there are none (the analysis is still running)."""
         self.frames, self.rows, self.cuts, self.note = max(frames, 1), rows, cuts, note
         self.setFixedHeight(HEADER_PX + ROW_PX * max(len(rows), 2) + 4)
+        self.update()
+
+    def set_findings(self, frames: list[int]) -> None:
+        self.findings = frames
         self.update()
 
     def set_frame(self, frame: int) -> None:
@@ -97,6 +106,10 @@ class Timeline(QWidget):
             painter.drawLine(QPointF(x, 2), QPointF(x, self.height()))
             painter.setBrush(CUT)
             painter.drawPolygon(QPolygonF([QPointF(x - 4, 1), QPointF(x + 4, 1), QPointF(x, 8)]))
+        painter.setPen(QPen(FINDING, 1))
+        for frame in self.findings:
+            x = self.x_of(frame)
+            painter.drawLine(QPointF(x, HEADER_PX - 5), QPointF(x, HEADER_PX - 1))
         x = self.x_of(self.frame)
         painter.setPen(QPen(QColor("white"), 2))
         painter.drawLine(QPointF(x, 0), QPointF(x, self.height()))
@@ -104,7 +117,7 @@ class Timeline(QWidget):
 
     def _bar(self, painter: QPainter, row: Row, top: float) -> None:
         kind = row.key[0]
-        colour = LEFT_VISIBLE if row.off else COVERED if kind == "track" else DRAWN
+        colour = LEFT_VISIBLE if row.off else DRAWN if kind != "track" else SECOND_LOOK if row.second_look else COVERED
         x0, x1 = self.x_of(row.first), self.x_of(row.last)
         bar = QRectF(x0, top + 3, max(x1 - x0, 3.0), ROW_PX - 6)
         fill = QColor(colour)

@@ -132,3 +132,20 @@ def test_erase_file_does_not_depend_on_pixels_inside_the_mask(tmp_path: Path, ho
         Image.fromarray(pixels).save(tmp_path / f"{name}.png")
         anonymize_file(tmp_path / f"{name}.png", tmp_path / f"{name}-out.png", regions=faces)
     assert (tmp_path / "a-out.png").read_bytes() == (tmp_path / "b-out.png").read_bytes()
+
+
+def test_find_faces_is_what_a_photo_export_covers_second_look_included(
+    tmp_path: Path, hopper, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The app reviews ``find_faces``: the regions anonymize_image and an unreviewed export cover, found by
+    the one code path; with the main pass blind, the second look's finds alone, marked as such."""
+    rgb, faces = hopper
+    assert blurkit.find_faces(rgb) == anonymize_image(rgb)[1] == anonymize_file(SAMPLES / "grace_hopper.jpg",
+                                                                                tmp_path / "a.png").regions  # fmt: skip
+    assert blurkit.find_faces(rgb, Settings(second_look="off")) == faces
+    monkeypatch.setattr(blurkit.api, "detect_faces", lambda image, settings=None: [])
+    found = blurkit.find_faces(rgb)
+    assert found and {r.source for r in found} == {"second-look"}
+    image, regions = anonymize_image(rgb)
+    assert regions == found and np.array_equal(image, blurkit.render_frame(rgb, found))
+    assert anonymize_file(SAMPLES / "grace_hopper.jpg", tmp_path / "b.png").regions == found

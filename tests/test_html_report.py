@@ -107,7 +107,8 @@ def test_report_in_a_real_browser(batch, tmp_path: Path) -> None:
     shot = tmp_path / "report.png"
     run = subprocess.run(
         ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", f"--screenshot={shot}",
-         "--window-size=1200,3200", report.as_uri()],
+         "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
+         f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1200,3200", report.as_uri()],
         capture_output=True, timeout=120, check=False,
     )  # fmt: skip
     assert run.returncode == 0 and shot.is_file(), run.stderr[-2000:]

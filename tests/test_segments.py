@@ -44,7 +44,7 @@ def seams_clip(path: Path) -> Clip:
     clip = synthetic_clips.render(silent, specs, SIZE)
     subprocess.run(
         [ffmpeg_exe(), "-loglevel", "error", "-y", "-i", str(silent), "-f", "lavfi", "-i", "sine=f=330:d=15",
-         "-shortest", "-c:v", "copy", "-c:a", "aac", str(path)],
+         "-shortest", "-c:v", "copy", "-c:a", "aac", "-metadata", "title=Kettle at the bridge", str(path)],
         check=True,
     )  # fmt: skip
     return Clip(path, clip.size, clip.fps, clip.faces, clip.cuts)
@@ -78,6 +78,13 @@ def test_segments_keep_frames_timestamps_size_and_sound(runs) -> None:
     assert pts_times(split.dst) == pts_times(single.dst) == pts_times(clip.path)
     assert split.details["cuts"] == single.details["cuts"] == [0, CUT]
     assert abs(split.details["duration"] - single.details["duration"]) < 1e-6
+
+
+def test_segments_list_the_removed_metadata_as_a_single_pass_does(runs) -> None:
+    _, single, split = runs
+    names = split.details["removed_metadata"]
+    assert names == single.details["removed_metadata"] and any("title" in n for n in names)
+    assert not any("Kettle" in n for n in names)
 
 
 def test_faces_near_the_seam_are_covered_as_in_a_single_pass(runs) -> None:

@@ -114,6 +114,7 @@ def join_segments(
         "audio": "none" if not info.has_audio else "kept" if opts.audio else "dropped",
         "detection": first,
         "cuts": sorted(c for r in parts for c in r.cuts),
+        "removed_metadata": list(p.tags),
         "segments": [{**r.segment.to_dict(), "seconds": round(r.seconds, 3), **r.details} for r in parts],
     }
     return result

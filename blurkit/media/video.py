@@ -449,14 +449,17 @@ class _Run:
         return [r.moved(0, 0, w / sw, h / sh) for r in detect_faces(small, self._as_is)]
 
     def _full_pass(self, frame: Frame) -> list[Region]:
-        """The multi-scale detection, then the second look at the frame obscured as far as is known now (these
-        detections, the tracks carried into it, the manual regions): its finds start tracks of their own."""
+        """The multi-scale detection, then the second look at the frame with these detections and the manual
+        regions obscured: its finds start tracks of their own, or refresh a track they fall on. It depends on
+        this frame alone (not on the tracks carried into it, nor on the run's secret), so a segment finds what
+        a single pass finds."""
         found = detect_faces(frame.pixels, self.full)
         if self.settings.second_look == "off":
             return found
-        i = frame.index
-        known = [*found, *self.tracker.regions_at(i), *(r for r in self.manual if r.in_frame(i))]
-        return found + second_look(render_frame(frame.pixels, known, self.settings), known, self.full)
+        known = [*found, *(r for r in self.manual if r.in_frame(frame.index))]
+        # looked at, never written: a fixed noise pattern keeps the finds the same in every run and segment
+        looked = render_frame(frame.pixels, known, self.settings, memory=TrackMemory(secret=0))
+        return found + second_look(looked, known, self.full)
 
     def _move(self, boxes: np.ndarray, a: int, b: int) -> np.ndarray:
         return box_shifts(self.views[a], self.views[b], boxes)
