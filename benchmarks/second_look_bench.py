@@ -11,7 +11,13 @@ confirmed black-box, beside deface, by benchmarks/photo_benchmark.py --also "--s
 On a busy shared machine times drift by 2x within minutes, so --timing N times the whole file (decode to
 encoded output) with the second look on and off alternately, photo by photo, on N photos: the median ratio.
 
+A second model family, YuNet (libfacedetection; OpenCV's FaceDetectorYN runs it), is tried with --yunet FILE.
+Its weights are not shipped, since they did not pay: onnx/yunet_s_640_640.onnx of ShiqiYu/libfacedetection.train
+(Apache-2.0; sha256 8f2383e4dd3cfbb4553ea8718107fc0423210dc964f9f4280604804ed2552fa4, the same file as OpenCV
+Zoo's face_detection_yunet_2023mar.onnx, MIT) and onnx/yunet_n_dynamic.onnx of the same repository.
+
 Usage: python benchmarks/second_look_bench.py [--variants NAME,...] [--limit N] [--out DIR] [--timing N]
+                                              [--yunet FILE]
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -60,6 +67,10 @@ PLAN = {
     "mps_t256": (0.5, 0.6),
     "mps_t128": (0.5, 0.6),
 }
+# with --yunet FILE (finds cached under the variant's name: one model per --out folder)
+YUNET_PLAN = {"yn_s1": (0.3, 0.5, 0.7), "yn_s2": (0.3, 0.5, 0.7, 0.8), "yn_flip_s1": (0.3, 0.5, 0.7),
+              "yn_agree_s1": (0.2, 0.3)}  # fmt: skip
+AGREE = 0.15  # yn_agree: a YuNet find counts where the mirrored CenterFace also scores this much
 Look = Callable[[np.ndarray], list[Region]]
 
 
@@ -115,11 +126,52 @@ def _tiles(detector: BlazeFace, image: np.ndarray, side: int) -> list[Region]:
     ]
 
 
-def variants() -> dict[str, Look]:
+def _yunet(path: Path) -> Callable[[np.ndarray, float], list[Region]]:
+    """YuNet through OpenCV's FaceDetectorYN on an RGB picture resized by a factor, boxes in its pixels."""
+    detector = cv2.FaceDetectorYN.create(str(path), "", (320, 320), 0.05, 0.3, 5000)
+
+    def run(image: np.ndarray, scale: float) -> list[Region]:
+        bgr = np.ascontiguousarray(image[:, :, ::-1])
+        if scale != 1.0:
+            bgr = cv2.resize(bgr, None, fx=scale, fy=scale, interpolation=cv2.INTER_LINEAR)
+        detector.setInputSize((bgr.shape[1], bgr.shape[0]))
+        _, faces = detector.detect(bgr)
+        boxes = [] if faces is None else [(*(f[:4] / scale), float(f[-1])) for f in faces]
+        return [Region(float(x), float(y), float(x + w), float(y + h), s) for x, y, w, h, s in boxes]
+
+    return run
+
+
+def _agreed(yunet: list[Region], centerface: list[Region]) -> list[Region]:
+    """YuNet's finds where CenterFace (mirrored) also sees a face, plus the default look's own finds (kept
+    at any threshold): two families agreeing, to keep YuNet's false alarms out."""
+    confirmed = [c for c in centerface if c.score >= AGREE]
+    agreed = [y for y in yunet if any(_iou(y, c) > 0.3 for c in confirmed)]
+    return agreed + [replace(c, score=1.0) for c in centerface if c.score >= 0.2]
+
+
+def _iou(a: Region, b: Region) -> float:
+    w = max(0.0, min(a.x1, b.x1) - max(a.x0, b.x0))
+    h = max(0.0, min(a.y1, b.y1) - max(a.y0, b.y0))
+    return w * h / (a.width * a.height + b.width * b.height - w * h + 1e-9)
+
+
+def variants(yunet: Path | None = None) -> dict[str, Look]:
     cf = CenterFace(threshold=0.05)
     bf = BlazeFace(0.15, "short")
     flip = lambda o, s: _mirrored(detect_at_scale(cf, np.ascontiguousarray(o[:, ::-1]), s), o.shape[1])  # noqa: E731
+    yn = None if yunet is None else _yunet(yunet)
     return {
+        **(
+            {}
+            if yn is None
+            else {
+                "yn_s1": lambda o: yn(o, 1.0),
+                "yn_s2": lambda o: yn(o, 2.0),
+                "yn_flip_s1": lambda o: _mirrored(yn(np.ascontiguousarray(o[:, ::-1]), 1.0), o.shape[1]),
+                "yn_agree_s1": lambda o: _agreed(yn(o, 1.0), flip(o, 1.0)),
+            }
+        ),
         **{f"cf_s{s:g}": (lambda o, s=s: detect_at_scale(cf, o, s)) for s in (0.5, 1.0, 1.25, 1.5, 2.0)},
         "cf_flip_s1": lambda o: flip(o, 1.0),
         "cf_flip_s1.5": lambda o: flip(o, 1.5),
@@ -150,10 +202,10 @@ def main_pass(gt: dict, out: Path) -> dict:
     return cache
 
 
-def cache_finds(names: list[str], gt: dict, out: Path) -> dict:
+def cache_finds(names: list[str], gt: dict, out: Path, yunet: Path | None = None) -> dict:
     path = out / "finds.pkl"
     cache = pickle.loads(path.read_bytes()) if path.exists() else {"finds": {}, "ms": {}}
-    looks = variants()
+    looks = variants(yunet)
     for name in names:
         if name in cache["ms"]:
             continue
@@ -218,7 +270,8 @@ def timing(gt: dict, photos: int, out: Path) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--variants", default=",".join(PLAN), help="comma-separated, from: " + ", ".join(PLAN))
+    ap.add_argument("--variants", help="comma-separated, from: " + ", ".join([*PLAN, *YUNET_PLAN]))
+    ap.add_argument("--yunet", type=Path, metavar="FILE", help="a YuNet .onnx: adds the yn_* variants")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "out" / "second_look")
     ap.add_argument("--limit", type=int, help="only the first N photos (a quick trial of the script)")
     ap.add_argument("--timing", type=int, metavar="N", help="only time on against off, alternately, on N photos")
@@ -231,15 +284,16 @@ def main() -> None:
         timing(gt, a.timing, a.out)
         return
     main_cache = main_pass(gt, a.out)
-    names = a.variants.split(",")
-    finds = cache_finds(names, gt, a.out)
+    plan = {**PLAN, **(YUNET_PLAN if a.yunet else {})}
+    names = a.variants.split(",") if a.variants else list(plan)
+    finds = cache_finds(names, gt, a.out, a.yunet)
     print(f"main pass (defaults, detection only): {main_cache['ms']:.0f} ms per photo")
     columns = ("threshold", "ms", "recall>=10", "recall>=24", "collateral", "finds")
     print(f"{'second look':16} " + " ".join(f"{c:>10}" for c in columns))
     r10, r24, coll, _ = score(gt, main_cache, finds, None, 1.0)
     print(f"{'off':16} {'':>10} {0:10} {r10:10.4f} {r24:10.4f} {coll:10.4f} {0:10}", flush=True)
     for name in names:
-        for threshold in PLAN[name]:
+        for threshold in plan[name]:
             r10, r24, coll, added = score(gt, main_cache, finds, name, threshold)
             ms = finds["ms"][name]
             print(f"{name:16} {threshold:10} {ms:10.0f} {r10:10.4f} {r24:10.4f} {coll:10.4f} {added:10}", flush=True)
