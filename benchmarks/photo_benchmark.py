@@ -42,6 +42,7 @@ def coverage(out_dir: Path) -> dict:
 def run_blurkit(extra: list[str], dst: Path) -> float:
     shutil.rmtree(dst, ignore_errors=True)
     report = dst.with_name(dst.name + "-report.json")
+    report.unlink(missing_ok=True)  # reports are never replaced without --overwrite
     cmd = [
         sys.executable,
         "-m",

@@ -29,6 +29,21 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
+@pytest.fixture
+def window(qtbot, tmp_path: Path):
+    """A fresh app window with its own settings file (tests/test_gui.py keeps one per module instead)."""
+    from PySide6.QtCore import QSettings
+
+    from gui.main_window import MainWindow
+
+    w = MainWindow(QSettings(str(tmp_path / "config" / "gui.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(w)
+    w.resize(1300, 860)
+    w.show()
+    qtbot.waitExposed(w)
+    return w
+
+
 @pytest.fixture(scope="session", autouse=True)
 def close_detectors() -> Iterator[None]:
     """Close mediapipe's detectors before pytest's summary, so its native logs come before it."""

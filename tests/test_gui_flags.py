@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from synthetic_clips import cut_between_people
 from test_gui import HOPPER_WIDTH, WAIT_MS, face_index, face_items, on_screen, open_and_wait
@@ -25,16 +25,6 @@ from blurkit.media import video as video_module
 from gui import checking
 from gui.canvas import FindingItem
 from gui.main_window import MainWindow
-
-
-@pytest.fixture
-def window(qtbot, tmp_path: Path) -> MainWindow:
-    w = MainWindow(QSettings(str(tmp_path / "config" / "gui.ini"), QSettings.Format.IniFormat))
-    qtbot.addWidget(w)
-    w.resize(1300, 860)
-    w.show()
-    qtbot.waitExposed(w)
-    return w
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, QSettings, Qt
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtTest import QTest
 from synthetic_clips import Clip, FaceBox, box_changed, cut_between_people, shake
@@ -23,16 +23,6 @@ from gui.timeline import HEADER_PX, ROW_PX
 # analysing a whole clip (every frame detected and tracked) takes minutes on a loaded machine
 ANALYSIS_MS = 600_000
 CUTS_CLIP = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "video" / "tears-of-steel-cuts.mp4"
-
-
-@pytest.fixture
-def window(qtbot, tmp_path: Path) -> MainWindow:
-    w = MainWindow(QSettings(str(tmp_path / "config" / "gui.ini"), QSettings.Format.IniFormat))
-    qtbot.addWidget(w)
-    w.resize(1300, 860)
-    w.show()
-    qtbot.waitExposed(w)
-    return w
 
 
 @pytest.fixture(scope="module")
