@@ -9,6 +9,8 @@ covered are known, and finds inside them are not counted either.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -38,6 +40,7 @@ class CheckResult:
     findings: list[Region] = field(default_factory=list)  # in video each with frames=(i, i)
     frames: int = 0  # frames looked at
     error: str | None = None
+    known: bool = False  # blurkit's own output, its covered regions (from its report) left out
 
     def to_dict(self) -> dict:
         return {
@@ -46,6 +49,7 @@ class CheckResult:
             "status": self.status,
             "error": self.error,
             "frames": self.frames,
+            "covered_left_out": self.known,
             "findings": [
                 {
                     "frame": None if r.frames is None else r.frames[0],
@@ -72,9 +76,12 @@ def check_file(
     cancel: threading.Event | None = None,
 ) -> CheckResult:
     """Check one photo or video; a file that cannot be read is a "failed" result, never "clean". ``written``:
-    blurkit's result for this file, whose covered regions are left out of the check."""
+    blurkit's result for this file, whose covered regions (masks drawn with its own settings) are left out."""
     path, settings = Path(path), settings or Settings()
     kind = kind_of(path) or "unknown"
+    if written is not None and "settings" in written.details:  # the masks as that file's export drew them
+        used = written.details["settings"]
+        settings = settings.with_(mask_scale=used["mask_scale"], shape=used["shape"])
     try:
         if kind == "unknown":
             raise MediaError(f"unsupported file type {path.suffix or '(no suffix)'}")
@@ -91,7 +98,42 @@ def check_file(
     except Exception as exc:  # one line naming the file, as a batch does
         message = str(exc) if isinstance(exc, BlurkitError) else f"{type(exc).__name__}: {exc}"
         return CheckResult(path, kind, "failed", error=" ".join(message.split()))
-    return CheckResult(path, kind, "faces" if findings else "clean", findings, frames)
+    return CheckResult(path, kind, "faces" if findings else "clean", findings, frames, known=written is not None)
+
+
+def outputs_in_report(report: str | Path) -> dict[str, FileResult]:
+    """The files a blurkit JSON report (``--report FILE.json``) says it wrote, by their sha256, each with what
+    it covered: a later check leaves those regions out, as the HTML report's check does (an erased face still
+    looks like a head to a detector). Keyed by content, not name: a renamed copy is known, an edited one is
+    not, and a file not in the report is checked whole. Raises ValueError for what is not such a report."""
+    try:
+        doc = json.loads(Path(report).read_text(encoding="utf-8"))
+        known = {}
+        for f in doc["files"]:
+            if f["status"] != "written" or not f.get("output_sha256"):
+                continue
+            frames = f.get("frames")
+            known[f["output_sha256"]] = FileResult(
+                Path(f["input"]),
+                Path(f["output"]),
+                f["kind"],
+                "written",
+                regions=[Region.from_dict(r) for r in f["regions"]],
+                frames=None if frames is None else [[Region.from_dict(r) for r in fr] for fr in frames],
+                sha256=f["output_sha256"],
+                details={"settings": f.get("settings", doc["settings"])},
+            )
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ValueError(f"{report}: not a blurkit JSON report ({type(exc).__name__}: {exc})") from exc
+    return known
+
+
+def written_by_blurkit(path: Path, known: dict[str, FileResult]) -> FileResult | None:
+    """The report's record of ``path`` when the file is byte for byte what blurkit wrote, else None."""
+    if not known or not path.is_file():
+        return None
+    with open(path, "rb") as f:
+        return known.get(hashlib.file_digest(f, "sha256").hexdigest())
 
 
 def _check_video(

@@ -11,7 +11,7 @@ from tqdm import tqdm
 
 from blurkit import __version__
 from blurkit.batch import list_media
-from blurkit.check import CheckResult, check_file
+from blurkit.check import CheckResult, check_file, outputs_in_report, written_by_blurkit
 from blurkit.cli import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, add_setting
 from blurkit.media import kind_of
 from blurkit.settings import Settings, setting_fields
@@ -46,6 +46,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("paths", nargs="+", metavar="PATH", help="photos, videos or folders (walked recursively)")
     p.add_argument("--json", action="store_true", help="print one JSON document (every finding) instead of text")
+    p.add_argument(
+        "--known",
+        metavar="REPORT.json",
+        help="the JSON report of the blurkit run that wrote these files: in a file that is byte for byte what it "
+        "wrote, the regions blurkit covered are left out (its erased patches can score as faces)",
+    )
     d = Settings()
     for f in setting_fields():
         if f.name in CHECK_SETTINGS:
@@ -60,6 +66,7 @@ def main(argv: Sequence[str]) -> int:
     args = parser.parse_args(argv)
     try:
         settings = Settings(**{n: getattr(args, n) for n in CHECK_SETTINGS if getattr(args, n) is not None})
+        known = outputs_in_report(args.known) if args.known else {}
     except ValueError as exc:
         parser.error(str(exc))
     paths, skipped = list_media(args.paths)
@@ -78,7 +85,8 @@ def main(argv: Sequence[str]) -> int:
                 bar.total = total
                 bar.update(done - bar.n)
 
-            results.append(check_file(path, settings, progress=update))
+            written = written_by_blurkit(path, known)
+            results.append(check_file(path, settings, written=written, progress=update))
             bar.close()
             if not args.json:
                 _say(results[-1])
@@ -111,12 +119,13 @@ def _say(r: CheckResult) -> None:
     if r.status == "failed":
         print(f"blurkit check: {_shown(r.path)}: {r.error}", file=sys.stderr)
         return
+    known = " (outside what blurkit covered)" if r.known else ""
     if r.status == "clean":
-        print(f"{_shown(r.path)}: no face found" + (f" in {r.frames} frames" if r.kind == "video" else ""))
+        print(f"{_shown(r.path)}: no face found" + (f" in {r.frames} frames" if r.kind == "video" else "") + known)
         return
     frames = len({x.frames for x in r.findings})
     where = f" in {frames} of {r.frames} frames" if r.kind == "video" else ""
-    print(f"{_shown(r.path)}: {len(r.findings)} face(s){where}")
+    print(f"{_shown(r.path)}: {len(r.findings)} face(s){where}{known}")
     for x in r.findings[:SHOWN]:
         at = f"frame {x.frames[0]}: " if x.frames is not None else ""
         print(f"  {at}x={x.x0:.0f} y={x.y0:.0f} w={x.width:.0f} h={x.height:.0f} score {x.score:.2f}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 from pathlib import Path
@@ -12,7 +13,7 @@ import pytest
 from photo_fixtures import load_rgb
 from PIL import Image
 
-from blurkit import detect_faces
+from blurkit import Region, Settings, detect_faces
 from blurkit.check_cli import EXIT_FACES
 from blurkit.cli import EXIT_FAILED, EXIT_OK, main
 from blurkit.regions import boxes_of, iou_matrix
@@ -112,3 +113,45 @@ def test_usage_errors_and_the_export_command_are_unchanged(tmp_path: Path, monke
     monkeypatch.chdir(tmp_path)
     shutil.copy(SAMPLES / "astronaut.png", tmp_path / "check.png")
     assert main(["check.png", "-o", "out", "-q"]) == EXIT_OK and (tmp_path / "out" / "check.png").is_file()
+
+
+def test_a_known_report_leaves_out_what_blurkit_covered_and_nothing_else(tmp_path: Path, capsys) -> None:
+    """``--known REPORT.json``: in a file that is byte for byte one the report says blurkit wrote, the regions
+    it covered there are left out; in an edited copy, or where the report covered nothing, the face counts."""
+    photo = tmp_path / "photo.png"
+    shutil.copy(SAMPLES / "astronaut.png", photo)  # a face in the open: the stand-in for a patch scoring as one
+    face = max(detect_faces(load_rgb(photo)), key=lambda r: r.width)
+    digest = hashlib.sha256(photo.read_bytes()).hexdigest()
+
+    def report(regions: list[Region]) -> Path:
+        path = tmp_path / f"report-{len(regions)}.json"
+        entry = {"input": "x.png", "output": "elsewhere/renamed.png", "kind": "photo", "status": "written",
+                 "regions": [r.to_dict() for r in regions], "output_sha256": digest}  # fmt: skip
+        path.write_text(json.dumps({"settings": Settings().to_dict(), "files": [entry]}))
+        return path
+
+    assert main(["check", str(photo), "--known", str(report([face])), "--json", "-q"]) == EXIT_OK
+    [checked] = json.loads(capsys.readouterr().out)["files"]
+    assert checked["status"] == "clean" and checked["covered_left_out"] is True
+    assert main(["check", str(photo), "--known", str(report([])), "-q"]) == EXIT_FACES  # covered nothing there
+    assert "1 face(s) (outside what blurkit covered)" in capsys.readouterr().out
+    edited = tmp_path / "edited.png"
+    edited.write_bytes(photo.read_bytes() + b"\0")
+    assert main(["check", str(edited), "--known", str(report([face])), "--json", "-q"]) == EXIT_FACES
+    [checked] = json.loads(capsys.readouterr().out)["files"]
+    assert checked["covered_left_out"] is False and len(checked["findings"]) == 1
+    (tmp_path / "not-a-report.json").write_text("[]")
+    with pytest.raises(SystemExit) as exit:
+        main(["check", str(photo), "--known", str(tmp_path / "not-a-report.json")])
+    assert exit.value.code == 2
+
+
+def test_blurkits_own_erased_outputs_check_clean_with_their_report(raw: Path, tmp_path: Path, capsys) -> None:
+    """The default mode, erase, leaves head-shaped patches that can score as faces (README); with the run's
+    JSON report they are known for what they are, in photos and in every frame of the video."""
+    out, report = tmp_path / "out", tmp_path / "run.json"
+    assert main([str(raw), "-o", str(out), "--report", str(report), "-q"]) == EXIT_OK
+    capsys.readouterr()
+    assert main(["check", str(out), "--known", str(report), "--json", "-q"]) == EXIT_OK
+    files = json.loads(capsys.readouterr().out)["files"]
+    assert len(files) == 3 and all(f["status"] == "clean" and f["covered_left_out"] for f in files)
