@@ -1,6 +1,7 @@
 """The second look: after obscuring, a detection on the OUTPUT that fails differently from the main pass.
 
-It runs CenterFace on the obscured picture mirrored left to right, at the main pass's scale nearest the
+It runs CenterFace on the obscured picture (obscured as the output is, with a fixed noise pattern so that
+the same picture always gives the same finds) mirrored left to right, at the main pass's scale nearest the
 picture's own size. A convolutional detector is not symmetric, so a face it scores too low one way round
 can pass the other way. A find counts only outside every mask (an obscured face still looks like a head
 to a detector: erased patches score up to about 0.6) and from SECOND_LOOK_THRESHOLD up, which keeps its
@@ -62,15 +63,19 @@ def second_look(output: np.ndarray, regions: Sequence[Region], settings: Setting
     return outside(look(output, settings), regions, settings, output.shape)
 
 
+def looked_at(pixels: np.ndarray, regions: Sequence[Region], settings: Settings) -> np.ndarray:
+    """``pixels`` obscured as the output is, but with a fixed noise pattern: the picture the second look
+    searches. The output's own noise is drawn afresh each run, and a face at a mask's edge could be found in
+    one run and not the next; this picture is never written, so a fixed pattern reveals nothing."""
+    return render_frame(pixels, regions, settings, memory=TrackMemory(secret=0))
+
+
 def obscure_and_look(
     pixels: np.ndarray, regions: Sequence[Region], settings: Settings, memory: TrackMemory | None = None
 ) -> tuple[np.ndarray, list[Region]]:
-    """``pixels`` with ``regions`` obscured and then, unless the second look is off, what it finds in that
-    output obscured too: the picture to write and every region in it."""
+    """``pixels`` with ``regions`` obscured and, unless the second look is off, what it finds in the picture
+    so obscured covered too: the picture to write and every region in it."""
     regions = list(regions)
-    output = render_frame(pixels, regions, settings, memory=memory)
-    more = [] if settings.second_look == "off" else second_look(output, regions, settings)
-    if not more:
-        return output, regions
-    regions += more
+    if settings.second_look != "off":
+        regions += second_look(looked_at(pixels, regions, settings), regions, settings)
     return render_frame(pixels, regions, settings, memory=memory), regions
