@@ -20,7 +20,7 @@ from blurkit.obscure import TrackMemory, mask_of, mask_regions
 from blurkit.regions import Region
 from blurkit.render import render_frame
 from blurkit.result import FileResult
-from blurkit.second_look import obscure_and_look
+from blurkit.second_look import second_look
 from blurkit.settings import Settings
 
 Progress = Callable[[int, int], None]
@@ -44,25 +44,18 @@ def anonymize_image(
     """Obscure an upright RGB array. With ``regions=None`` faces are detected (and the second look covers
     what it finds in the result); otherwise exactly the given regions are obscured (the GUI's reviewed list)."""
     settings = settings or Settings()
-    if regions is None:
-        return _find_and_obscure(image, settings)
-    regions = list(regions)
+    regions = find_faces(image, settings) if regions is None else list(regions)
     return render_frame(image, regions, settings), regions
 
 
-def find_faces(pixels: np.ndarray, settings: Settings | None = None) -> list[Region]:
+def find_faces(pixels: np.ndarray, settings: Settings | None = None, *, extra: Sequence[Region] = ()) -> list[Region]:
     """Every face ``anonymize_image`` and a photo export cover in an upright RGB array: the main pass's
-    detections, then what the second look finds in the picture obscured (source "second-look"; none when
-    ``settings.second_look`` is "off"). What a front end reviews, so it sees the second look's finds."""
-    return _find_and_obscure(pixels, settings or Settings())[1]
-
-
-def _find_and_obscure(
-    pixels: np.ndarray, settings: Settings, extra: Sequence[Region] = (), memory: TrackMemory | None = None
-) -> tuple[np.ndarray, list[Region]]:
-    """The one way faces are found in a photo: the main pass, ``extra`` (drawn) regions covered with what it
-    finds, then the second look at that output. The picture with all of them obscured, and the regions."""
-    return obscure_and_look(pixels, [*detect_faces(pixels, settings), *extra], settings, memory)
+    detections (and ``extra``, drawn regions), then what the second look finds in the picture with those
+    obscured (source "second-look"; none when ``settings.second_look`` is "off"). What a front end reviews,
+    so it sees the second look's finds."""
+    settings = settings or Settings()
+    regions = [*detect_faces(pixels, settings), *extra]
+    return regions if settings.second_look == "off" else regions + second_look(pixels, regions, settings)
 
 
 def anonymize_file(
@@ -132,12 +125,8 @@ def _anonymize_photo(
 ) -> FileResult:
     fmt = output_format(dst)
     photo = read_photo(src)
-    memory = memory and memory.fresh()
-    if regions is None:  # a reviewed list is obscured as given, with no second look
-        pixels, regions = _find_and_obscure(photo.pixels, settings, extra, memory)
-    else:
-        regions = [*regions, *extra]
-        pixels = render_frame(photo.pixels, regions, settings, memory=memory)
+    # a reviewed list is obscured as given, with no second look
+    regions = find_faces(photo.pixels, settings, extra=extra) if regions is None else [*regions, *extra]
     height, width = photo.pixels.shape[:2]
     result = FileResult(
         src, dst, "photo", "dry-run" if dry_run else "written", regions=regions, width=width, height=height
@@ -147,6 +136,7 @@ def _anonymize_photo(
         result.details["note"] = f"written as {fmt}"
     if dry_run:
         return result
+    pixels = render_frame(photo.pixels, regions, settings, memory=memory and memory.fresh())
     data = encode_photo(pixels, _opaque_inside(photo.alpha, regions, settings), fmt)
     write_atomically(dst, data, overwrite)
     result.sha256 = hashlib.sha256(data).hexdigest()

@@ -4,7 +4,7 @@ It runs CenterFace on the obscured picture (obscured as the output is, with a fi
 the same picture always gives the same finds) mirrored left to right, at the main pass's scale nearest the
 picture's own size. A convolutional detector is not symmetric, so a face it scores too low one way round
 can pass the other way. A find counts only outside every mask (an obscured face still looks like a head
-to a detector: erased patches score up to about 0.6) and from SECOND_LOOK_THRESHOLD up, which keeps its
+to a detector: erased patches score up to about 0.7) and from SECOND_LOOK_THRESHOLD up, which keeps its
 false alarms, and so the area it covers needlessly, small.
 
 Measured on wider-dev by benchmarks/second_look_bench.py against rotated (+-25 degrees), rescaled (0.5 to
@@ -58,24 +58,10 @@ def outside(
     return kept
 
 
-def second_look(output: np.ndarray, regions: Sequence[Region], settings: Settings) -> list[Region]:
-    """Faces in ``output`` (the picture with ``regions`` obscured) that the main pass missed."""
-    return outside(look(output, settings), regions, settings, output.shape)
-
-
-def looked_at(pixels: np.ndarray, regions: Sequence[Region], settings: Settings) -> np.ndarray:
-    """``pixels`` obscured as the output is, but with a fixed noise pattern: the picture the second look
-    searches. The output's own noise is drawn afresh each run, and a face at a mask's edge could be found in
-    one run and not the next; this picture is never written, so a fixed pattern reveals nothing."""
-    return render_frame(pixels, regions, settings, memory=TrackMemory(secret=0))
-
-
-def obscure_and_look(
-    pixels: np.ndarray, regions: Sequence[Region], settings: Settings, memory: TrackMemory | None = None
-) -> tuple[np.ndarray, list[Region]]:
-    """``pixels`` with ``regions`` obscured and, unless the second look is off, what it finds in the picture
-    so obscured covered too: the picture to write and every region in it."""
-    regions = list(regions)
-    if settings.second_look != "off":
-        regions += second_look(looked_at(pixels, regions, settings), regions, settings)
-    return render_frame(pixels, regions, settings, memory=memory), regions
+def second_look(pixels: np.ndarray, regions: Sequence[Region], settings: Settings) -> list[Region]:
+    """Faces the main pass missed: what the look finds in ``pixels`` with ``regions`` obscured, outside their
+    masks. The picture is obscured as the output is, but with a fixed noise pattern: the output's own noise is
+    drawn afresh each run, and a face at a mask's edge could be found in one run and not the next; this
+    picture is never written, so a fixed pattern reveals nothing."""
+    looked = render_frame(pixels, regions, settings, memory=TrackMemory(secret=0))
+    return outside(look(looked, settings), regions, settings, pixels.shape)

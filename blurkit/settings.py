@@ -108,7 +108,7 @@ class Settings:
         parse=_scales,
         show=lambda v: ",".join(f"{s:g}" for s in v),  # type: ignore[attr-defined]
     )
-    # On by default: on wider-dev it covers 3 in 1000 more faces >= 24 px for 1.46x the time of a photo
+    # On by default: on wider-dev it covers 2-3 in 1000 more faces >= 24 px for 1.50x the time of a photo
     # (benchmarks/second_look_bench.py, and the README's table of the looks tried).
     second_look: str = _setting(
         "on",
@@ -117,7 +117,7 @@ class Settings:
         "detection",
         choices=SECOND_LOOK,
     )
-    # Obscured faces still look like heads to a detector (blurkit's erased patches score up to about 0.6), so
+    # Obscured faces still look like heads to a detector (blurkit's erased patches score up to about 0.7), so
     # a check reports only surer finds; faces 24 px and wider in the raw wider-dev photos score above 0.6 in 84 %.
     check_threshold: float = _setting(
         0.6,

@@ -45,7 +45,7 @@ from blurkit.obscure import TrackMemory
 from blurkit.regions import Region
 from blurkit.render import render_frame
 from blurkit.result import FileResult
-from blurkit.second_look import looked_at, second_look
+from blurkit.second_look import second_look
 from blurkit.settings import Settings
 from blurkit.track import Tracker
 
@@ -457,7 +457,7 @@ class _Run:
         if self.settings.second_look == "off":
             return found
         known = [*found, *(r for r in self.manual if r.in_frame(frame.index))]
-        return found + second_look(looked_at(frame.pixels, known, self.settings), known, self.full)
+        return found + second_look(frame.pixels, known, self.full)
 
     def _move(self, boxes: np.ndarray, a: int, b: int) -> np.ndarray:
         return box_shifts(self.views[a], self.views[b], boxes)
