@@ -1,7 +1,5 @@
 """blurkit: find every face in photos and video and obscure it irreversibly, offline."""
 
-__version__ = "0.1.0"
-
 from blurkit.api import FileResult, anonymize_file, anonymize_image, find_faces, load_photo, media_kind
 from blurkit.batch import Job, Plan, Skipped, list_media
 from blurkit.batch import plan as plan_batch
@@ -17,7 +15,8 @@ from blurkit.obscure import TrackMemory, mask_regions, obscure
 from blurkit.regions import Region
 from blurkit.render import render_frame
 from blurkit.report import check_outputs, write_report
-from blurkit.settings import MODES, NOT_REMOVED, Settings
+from blurkit.settings import MODES, NOT_REMOVED, Settings, detection_fields, setting_fields
+from blurkit.version import __version__ as __version__
 
 __all__ = [
     "MODES",
@@ -44,6 +43,7 @@ __all__ = [
     "check_file",
     "check_outputs",
     "detect_faces",
+    "detection_fields",
     "find_faces",
     "follow_region",
     "list_media",
@@ -58,6 +58,7 @@ __all__ = [
     "render_frame",
     "revealing_name",
     "run_batch",
+    "setting_fields",
     "video_detection_settings",
     "write_report",
 ]

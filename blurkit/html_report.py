@@ -17,7 +17,6 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from blurkit import __version__
 from blurkit.batch import Skipped
 from blurkit.check import CheckResult
 from blurkit.media.image import read_photo
@@ -26,6 +25,7 @@ from blurkit.obscure import mask_regions
 from blurkit.regions import Region
 from blurkit.result import FileResult
 from blurkit.settings import NOT_REMOVED, Settings, setting_fields
+from blurkit.version import __version__
 
 THUMB_SIDE = 640
 # Timeline width in pixels; a video with more frames than that pools them into columns.

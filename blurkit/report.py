@@ -10,13 +10,13 @@ import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from blurkit import __version__
 from blurkit.atomic import write_atomically
 from blurkit.batch import Skipped
 from blurkit.check import CheckResult, check_file
 from blurkit.html_report import build_html
 from blurkit.result import FileResult
 from blurkit.settings import NOT_REMOVED, Settings
+from blurkit.version import __version__
 
 
 def build_report(

@@ -66,11 +66,14 @@ def _setting(
     metavar: str | None = None,
     parse: Callable[[str], object] | None = None,
     show: Callable[[object], str] = str,
+    step: float | None = None,
+    detection: bool = False,
 ) -> Any:
     """A setting with everything the front ends need to offer it: the CLI's flag and help, the check of
-    its value, the app's control and the README's table all read this."""
+    its value, the app's control (its range and step) and the README's table all read this. ``detection``
+    marks a setting that changes what is found: the app finds faces again, and ``blurkit check`` takes it."""
     meta = {"help": help, "group": group, "choices": choices, "between": between, "metavar": metavar}
-    return field(default=default, metadata=meta | {"parse": parse, "show": show})
+    return field(default=default, metadata=meta | {"parse": parse, "show": show, "step": step, "detection": detection})
 
 
 @dataclass(frozen=True)
@@ -78,7 +81,12 @@ class Settings:
     mode: str = _setting("erase", "how faces are obscured; the modes are listed below", "obscuring", choices=MODES)
     # Defaults of mask_scale, threshold and scales chosen on WIDER FACE photos by benchmarks/photo_tune.py.
     mask_scale: float = _setting(
-        1.4, "grow each detected face box by X to cover hair, ears and chin", "obscuring", between=(0.5, 4), metavar="X"
+        1.4,
+        "grow each detected face box by X to cover hair, ears and chin",
+        "obscuring",
+        between=(0.5, 4),
+        metavar="X",
+        step=0.1,
     )
     shape: str = _setting("ellipse", "mask shape (soft edges lie outside the mask)", "obscuring", choices=SHAPES)
     color: tuple[int, int, int] = _setting(
@@ -96,8 +104,10 @@ class Settings:
         "detection",
         between=(0.01, 0.99),
         metavar="T",
+        step=0.01,
+        detection=True,
     )
-    detector: str = _setting("centerface", "detector backend", "detection", choices=DETECTORS)
+    detector: str = _setting("centerface", "detector backend", "detection", choices=DETECTORS, detection=True)
     # >1 finds the 10-25 px faces of a crowd.
     scales: tuple[float, ...] = _setting(
         (1.0, 1.5),
@@ -107,6 +117,8 @@ class Settings:
         metavar="S,S",
         parse=_scales,
         show=lambda v: ",".join(f"{s:g}" for s in v),  # type: ignore[attr-defined]
+        step=0.25,
+        detection=True,
     )
     # On by default: on wider-dev it covers 2-3 in 1000 more faces >= 24 px for 1.50x the time of a photo
     # (benchmarks/second_look_bench.py, and the README's table of the looks tried).
@@ -116,6 +128,7 @@ class Settings:
         "what it finds too (the report marks them); photos always, video on every full search",
         "detection",
         choices=SECOND_LOOK,
+        detection=True,
     )
     # Obscured faces still look like heads to a detector (blurkit's erased patches score up to about 0.7), so
     # a check reports only surer finds; faces 24 px and wider in the raw wider-dev photos score above 0.6 in 84 %.
@@ -125,9 +138,10 @@ class Settings:
         "detection",
         between=(0.01, 0.99),
         metavar="T",
+        step=0.01,
     )
     crf: int = _setting(
-        20, "H.264 quality, lower is better and bigger", "video", between=(0, 51), metavar="N", parse=int
+        20, "H.264 quality, lower is better and bigger", "video", between=(0, 51), metavar="N", parse=int, step=1
     )
     # superfast: 1080p files about 30 % larger than veryfast, for 40 % less encoding time.
     preset: str = _setting("superfast", "H.264 speed preset; slower ones compress better", "video", choices=PRESETS)
@@ -140,6 +154,8 @@ class Settings:
         between=(1, 30),
         metavar="N",
         parse=int,
+        step=1,
+        detection=True,
     )
     detect_megapixels: float = _setting(
         2.1,
@@ -147,6 +163,8 @@ class Settings:
         "video",
         between=(0.1, 16),
         metavar="MP",
+        step=0.1,
+        detection=True,
     )
 
     def __post_init__(self) -> None:
@@ -176,3 +194,8 @@ class Settings:
 def setting_fields() -> tuple[Field, ...]:
     """Every setting, in order, with its metadata (see ``_setting``)."""
     return fields(Settings)
+
+
+def detection_fields() -> tuple[str, ...]:
+    """The names of the settings that change what is found (see ``_setting``'s ``detection``)."""
+    return tuple(f.name for f in fields(Settings) if f.metadata["detection"])

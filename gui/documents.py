@@ -17,8 +17,6 @@ from gui.texts import plural
 
 # Suffix added to saved files, so an output is never mistaken for (or written over) its original.
 OUTPUT_TAG = "-anonymized"
-# Settings that decide what is detected: changing one means finding the faces again.
-DETECTION_FIELDS = ("threshold", "scales", "detector", "detect_every", "detect_megapixels")
 
 
 @dataclass(eq=False)  # one open file is one document, whatever it holds
@@ -156,7 +154,8 @@ class MediaFile:
 
 
 def detection_changed(a: blurkit.Settings, b: blurkit.Settings) -> bool:
-    return any(getattr(a, name) != getattr(b, name) for name in DETECTION_FIELDS)
+    """Whether a setting that decides what is found changed: then the faces are found again."""
+    return any(getattr(a, name) != getattr(b, name) for name in blurkit.detection_fields())
 
 
 def manual_region(x0: float, y0: float, x1: float, y1: float, shape: str, frames: tuple[int, int] | None) -> Region:

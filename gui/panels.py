@@ -53,14 +53,13 @@ class SettingsPanel(QGroupBox):
         for name in blurkit.MODES:
             self.mode.addItem(name.capitalize() + (" (default)" if name == default.mode else ""), name)
         self.mode_text = wrapped(muted=True)
-        grown = "Detected faces are grown by this factor to cover hair, ears and chin."
-        self.mask_scale = spin(0.5, 4.0, 0.1, " ×", grown)
+        self.mask_scale = setting_spin("mask_scale", " ×")
         self.shape = narrow(QComboBox())
         for name, label in SHAPE_NAMES.items():
             self.shape.addItem(label, name)
-        self.threshold = spin(0.01, 0.99, 0.01, "", "The detector's confidence a face needs to be covered.")
-        self.photo_scale = spin(1.0, 3.0, 0.25, " ×", "Photos are searched at their own size and enlarged this much.")
-        self.video_size = spin(0.5, 8.0, 0.1, " MP", "Video frames are searched at about this many megapixels.")
+        self.threshold = setting_spin("threshold", "")
+        self.photo_scale = setting_spin("scales", " ×")
+        self.video_size = setting_spin("detect_megapixels", " MP")
         self.keep_sound = QCheckBox("Keep the sound of videos")
         self.keep_sound.setToolTip(
             "Voices and speech are not changed: turn this off when a voice could identify someone."
@@ -151,13 +150,17 @@ def narrow(box: QComboBox) -> QComboBox:
     return box
 
 
-def spin(low: float, high: float, step: float, suffix: str, tip: str) -> QDoubleSpinBox:
+def setting_spin(name: str, suffix: str) -> QDoubleSpinBox:
+    """A number box for one of ``blurkit.Settings``: its range, step and help come from the setting's
+    declaration, as the command line's do."""
+    meta = next(f.metadata for f in blurkit.setting_fields() if f.name == name)
     box = QDoubleSpinBox()
-    box.setRange(low, high)
-    box.setSingleStep(step)
+    box.setRange(*meta["between"])
+    box.setSingleStep(meta["step"])
     box.setDecimals(2)
     box.setSuffix(suffix)
-    box.setToolTip(tip)
+    help = meta["help"]
+    box.setToolTip(help[0].upper() + help[1:] + ".")
     return box
 
 

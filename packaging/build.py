@@ -210,10 +210,8 @@ def check_budget(sizes: dict[str, int], update: bool) -> None:
 
 
 def blurkit_version() -> str:
-    for line in (ROOT / "blurkit" / "__init__.py").read_text().splitlines():
-        if line.startswith("__version__"):
-            return line.split("=", 1)[1].strip().strip("\"'")
-    raise SystemExit("no __version__ in blurkit/__init__.py")
+    """As pyproject.toml declares it, the one place it is written."""
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
 
 
 def main() -> None:

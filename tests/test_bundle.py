@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tarfile
 import time
+import tomllib
 from pathlib import Path
 
 import numpy as np
@@ -199,6 +200,12 @@ def test_self_check_uses_bundled_ffmpeg_and_openvino(bundle: Path, clean_env: di
     assert report["ffmpeg_in_bundle"], report
     assert Path(report["ffmpeg"]).is_relative_to(bundle.resolve())
     assert report["centerface_runtime"] == "openvino"
+
+
+def test_cli_says_the_version_pyproject_declares(bundle: Path, clean_env: dict[str, str]) -> None:
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    done = run([bundle / f"blurkit{EXE}", "--version"], clean_env)
+    assert done.stdout.strip() == f"blurkit {declared}"
 
 
 def test_cli_anonymizes_sample_media_offline(bundle: Path, clean_env: dict[str, str], planted: Path) -> None:

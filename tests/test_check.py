@@ -14,8 +14,7 @@ from photo_fixtures import load_rgb
 from PIL import Image
 
 from blurkit import Region, Settings, detect_faces
-from blurkit.check_cli import EXIT_FACES
-from blurkit.cli import EXIT_FAILED, EXIT_OK, main
+from blurkit.cli import EXIT_FACES, EXIT_FAILED, EXIT_OK, main
 from blurkit.regions import boxes_of, iou_matrix
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_media"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -283,9 +284,33 @@ def test_settings_are_checked_as_declared(tmp_path: Path, capsys, args: list[str
 
 
 def test_fast_yields_to_settings_given() -> None:
-    from blurkit.cli import build_parser, settings_from
+    from blurkit.cli import build_parser
+    from blurkit.cli.anonymize import settings_from
 
-    fast = settings_from(build_parser().parse_args(["x", "-o", "y", "--fast", "--preset", "medium"]))
+    fast = settings_from(build_parser().parse_args(["anonymize", "x", "-o", "y", "--fast", "--preset", "medium"]))
     assert (fast.preset, fast.detect_every, fast.detect_megapixels) == ("medium", 12, 1.0)
-    plain = settings_from(build_parser().parse_args(["x", "-o", "y", "--detect-every", "4", "--color", "#ff8000"]))
+    given = ["anonymize", "x", "-o", "y", "--detect-every", "4", "--color", "#ff8000"]
+    plain = settings_from(build_parser().parse_args(given))
     assert plain == Settings(detect_every=4, color=(255, 128, 0))
+
+
+def test_help_lists_every_subcommand_and_anonymize_is_the_default(capsys) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["-h"])
+    listed = capsys.readouterr().out
+    assert exit_.value.code == 0 and "anonymize" in listed and "check" in listed
+    with pytest.raises(SystemExit):
+        main(["check", "-h"])
+    assert "usage: blurkit check" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["anonymize", "-h"])
+    assert "--detect-every" in capsys.readouterr().out
+
+
+def test_a_file_named_like_no_subcommand_is_anonymized(tmp_path: Path) -> None:
+    src = tmp_path / "anonymize-me.png"
+    shutil.copy(SAMPLES / "astronaut.png", src)
+    assert main([str(src), "-o", str(tmp_path / "out"), "-q"]) == 0
+    assert main(["anonymize", str(src), "-o", str(tmp_path / "out2"), "-q"]) == 0
+    assert (tmp_path / "out" / src.name).read_bytes() != src.read_bytes()
+    assert (tmp_path / "out2" / src.name).exists()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from blurkit.cli import options_table
+from blurkit.cli.anonymize import options_table
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
@@ -16,5 +16,5 @@ def test_readme_option_table_is_the_parsers() -> None:
     assert found, "the README lost its option table markers"
     assert found.group(1) == options_table(), (
         "README option table differs from the parser; paste "
-        "`python -c 'from blurkit.cli import options_table; print(options_table())'`"
+        "`python -c 'from blurkit.cli.anonymize import options_table; print(options_table())'`"
     )

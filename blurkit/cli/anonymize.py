@@ -1,19 +1,18 @@
-"""The batch command line: ``blurkit INPUT... -o OUTPUT``."""
+"""``blurkit [anonymize] INPUT... -o OUTPUT``: obscure every face in photos and videos, many files at a time."""
 
 from __future__ import annotations
 
 import argparse
 import signal
 import sys
-from dataclasses import Field
 from pathlib import Path
 
 from tqdm import tqdm
 
-from blurkit import __version__
 from blurkit.api import Progress
 from blurkit.atomic import check_writable
 from blurkit.batch import Job, Plan, output_is_a_file, plan, run
+from blurkit.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, add_setting
 from blurkit.errors import BlurkitError
 from blurkit.media import kind_of
 from blurkit.naming import NAMINGS
@@ -21,8 +20,6 @@ from blurkit.regions import Region
 from blurkit.report import check_outputs, is_html, write_name_map, write_report
 from blurkit.result import FileResult
 from blurkit.settings import FAST_VIDEO, MODES, NOT_REMOVED, Settings, setting_fields
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 DESCRIPTION = """\
 Find every face in photos and videos and obscure it so it cannot be recognised.
@@ -71,11 +68,22 @@ def _region(text: str) -> Region:
     return Region(x, y, x + w, y + h, shape="box", source="manual", frames=span)  # type: ignore[arg-type]
 
 
-def build_parser() -> argparse.ArgumentParser:
-    d = Settings()
-    p = argparse.ArgumentParser(
-        prog="blurkit", description=DESCRIPTION, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter
+def add_parser(commands: argparse._SubParsersAction, name: str) -> argparse.ArgumentParser:
+    """``blurkit anonymize``, the default command."""
+    p = commands.add_parser(
+        name,
+        help="obscure every face in photos and videos (the default command)",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    add_arguments(p)
+    p.set_defaults(run=lambda args: main(args, p))
+    return p
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    d = Settings()
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="photos, videos or folders")
     p.add_argument(
         "-o", "--output", required=True, metavar="OUTPUT", help="output folder (or file, for one input file)"
@@ -136,33 +144,15 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--dry-run", action="store_true", help="detect and report, write no images or videos")
     g.add_argument("--overwrite", action="store_true", help="replace existing output files (never an input)")
     g.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary; errors still go to stderr")
-    p.add_argument("--version", action="version", version=f"blurkit {__version__}")
-    return p
-
-
-def add_setting(group: argparse._ActionsContainer, f: Field, default: object) -> None:
-    """One setting's option, from its declaration in ``Settings``. Its default is left as None here, so
-    that --fast can tell what was given."""
-    meta = f.metadata
-    parse = meta["parse"] or type(default)
-
-    def value(text: str) -> object:
-        try:
-            return parse(text)
-        except ValueError as exc:
-            raise argparse.ArgumentTypeError(str(exc) or f"not a valid {f.name}") from None
-
-    value.__name__ = f.name
-    extra = {"choices": list(meta["choices"])} if meta["choices"] else {"metavar": meta["metavar"]}
-    help = f"{meta['help']} (default {meta['show'](default)})".replace("%", "%%")
-    group.add_argument("--" + f.name.replace("_", "-"), type=value, help=help, **extra)
 
 
 def options_table() -> str:
     """The README's option table, made from the parser (itself made from ``Settings``): a test keeps the
     README equal to it, so the two cannot drift."""
     rows = ["| option | what it does |", "| --- | --- |"]
-    for action in build_parser()._actions:
+    p = argparse.ArgumentParser(prog="blurkit")
+    add_arguments(p)
+    for action in p._actions:
         if not action.option_strings or action.dest in ("help", "version", "output"):
             continue
         if action.choices:
@@ -183,14 +173,43 @@ def _sigterm(signum, frame):
     raise KeyboardInterrupt
 
 
-def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["check"]:  # its own command and parser (a file named check: ./check)
-        from blurkit.check_cli import main as check_main
+def main(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """Parse, run, report, summarise: each step a function of its own."""
+    settings = validated(args, parser)
+    for flag, path in (("--report", args.report), ("--name-map", args.name_map)):
+        try:
+            if path:
+                check_writable(path, args.overwrite)
+        except BlurkitError as exc:
+            print(f"blurkit: {flag}: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+    signal.signal(signal.SIGTERM, _sigterm)
 
-        return check_main(argv[1:])
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    planned = plan(args.inputs, args.output, args.names)
+    for r in planned.problems:
+        _say_failed(r)
+    if not planned.jobs and not planned.problems:
+        _say_skipped(planned)
+        print("blurkit: no photos or videos found in the inputs", file=sys.stderr)
+        return EXIT_FAILED
+    try:
+        results = list(planned.problems) + run_jobs(planned.jobs, settings, args)
+    except BlurkitError as exc:  # the cluster cannot be reached, or cannot see the files
+        print(f"blurkit: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        print("blurkit: interrupted; no partial files were left", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    status = write_side_files(results, settings, planned, args)
+    if status != EXIT_OK:
+        return status
+    if not args.quiet:
+        summary(results, planned, args)
+    return EXIT_FAILED if any(r.status == "failed" for r in results) else EXIT_OK
+
+
+def validated(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Settings:
+    """The settings the options ask for; a usage error (exit 2) for anything that cannot work."""
     try:
         settings = settings_from(args)
     except ValueError as exc:
@@ -205,30 +224,17 @@ def main(argv: list[str] | None = None) -> int:
     output = Path(args.output)
     if output.exists() and not output.is_dir() and not output_is_a_file(args.inputs, output):
         parser.error(f"{output} is a file; OUTPUT must be a folder (or, with one input file, a photo or video file)")
-    for flag, path in (("--report", args.report), ("--name-map", args.name_map)):
-        try:
-            if path:
-                check_writable(path, args.overwrite)
-        except BlurkitError as exc:
-            print(f"blurkit: {flag}: {exc}", file=sys.stderr)
-            return EXIT_USAGE
-    signal.signal(signal.SIGTERM, _sigterm)
+    return settings
 
-    planned = plan(args.inputs, args.output, args.names)
-    jobs, results = planned.jobs, list(planned.problems)
-    for r in results:
-        _say_failed(r)
-    if not jobs and not results:
-        _say_skipped(planned)
-        print("blurkit: no photos or videos found in the inputs", file=sys.stderr)
-        return EXIT_FAILED
+
+def run_jobs(jobs: list[Job], settings: Settings, args: argparse.Namespace) -> list[FileResult]:
+    """Every job, with a bar over the files and one over each video's frames; failures said as they come."""
     bar = tqdm(
         total=len(jobs),
         unit="file",
         disable=args.quiet or (len(jobs) < 2 and args.jobs == 1 and not args.scheduler),
         file=sys.stderr,
     )
-
     frames: list[tqdm] = []
 
     def on_result(r: FileResult) -> None:
@@ -255,7 +261,7 @@ def main(argv: list[str] | None = None) -> int:
         bar.set_postfix_str(f"{job.src.name}: {done}/{total} segments", refresh=True)
 
     try:
-        results += run(
+        return run(
             jobs,
             settings,
             workers=args.jobs,
@@ -267,15 +273,12 @@ def main(argv: list[str] | None = None) -> int:
             scheduler=args.scheduler,
             on_part=on_part,
         )
-    except BlurkitError as exc:  # the cluster cannot be reached, or cannot see the files
+    finally:
         bar.close()
-        print(f"blurkit: {exc}", file=sys.stderr)
-        return EXIT_FAILED
-    except KeyboardInterrupt:
-        bar.close()
-        print("blurkit: interrupted; no partial files were left", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    bar.close()
+
+
+def write_side_files(results: list[FileResult], settings: Settings, planned: Plan, args: argparse.Namespace) -> int:
+    """The report and the name map, after every output is written: EXIT_OK, or why they are missing."""
     try:
         checks = None
         if args.report and is_html(args.report) and not args.dry_run:
@@ -295,19 +298,22 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("blurkit: interrupted; the outputs are written, the report is not", file=sys.stderr)
         return EXIT_INTERRUPTED
+    return EXIT_OK
+
+
+def summary(results: list[FileResult], planned: Plan, args: argparse.Namespace) -> None:
+    """What was done, skipped and what the names still tell, in a few lines on stderr."""
+    _say_skipped(planned)
+    _say_names(planned, args)
     bad = [r for r in results if r.status == "failed"]
-    if not args.quiet:
-        _say_skipped(planned)
-        _say_names(planned, args)
-        done = [r for r in results if r.status != "failed"]
-        verb = "checked" if args.dry_run else "anonymized"
-        print(
-            f"blurkit: {len(done)} file(s) {verb}, {sum(r.faces for r in done)} face(s) obscured"
-            + (f", {len(bad)} failed" if bad else "")
-            + ("" if args.dry_run else f" -> {args.output}"),
-            file=sys.stderr,
-        )
-    return EXIT_FAILED if bad else EXIT_OK
+    done = [r for r in results if r.status != "failed"]
+    verb = "checked" if args.dry_run else "anonymized"
+    print(
+        f"blurkit: {len(done)} file(s) {verb}, {sum(r.faces for r in done)} face(s) obscured"
+        + (f", {len(bad)} failed" if bad else "")
+        + ("" if args.dry_run else f" -> {args.output}"),
+        file=sys.stderr,
+    )
 
 
 def _say_skipped(planned: Plan) -> None:

@@ -5,21 +5,18 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
 
 from tqdm import tqdm
 
-from blurkit import __version__
 from blurkit.batch import list_media
 from blurkit.check import CheckResult, check_file, outputs_in_report, written_by_blurkit
-from blurkit.cli import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, add_setting
+from blurkit.cli.common import EXIT_FACES, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, add_setting, shown
 from blurkit.media import kind_of
-from blurkit.settings import Settings, setting_fields
+from blurkit.settings import Settings, detection_fields, setting_fields
+from blurkit.version import __version__
 
-# Exit status when every file was checked and at least one still shows a face.
-EXIT_FACES = 3
-# The detection settings a check takes (the same flags as an export's).
-CHECK_SETTINGS = ("check_threshold", "threshold", "detector", "scales", "detect_every", "detect_megapixels")
+# The detection settings a check takes (the same flags as an export's); it always takes its second look.
+CHECK_SETTINGS = ("check_threshold", *(name for name in detection_fields() if name != "second_look"))
 # Findings listed per file in the human-readable output; --json lists all.
 SHOWN = 20
 
@@ -37,9 +34,10 @@ exit status: {EXIT_OK} no face found in any file, {EXIT_FACES} faces found (ever
 """
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="blurkit check",
+def add_parser(commands: argparse._SubParsersAction, name: str) -> argparse.ArgumentParser:
+    p = commands.add_parser(
+        name,
+        help="list the faces still found in files that are already anonymized; writes nothing",
         description=DESCRIPTION,
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -57,13 +55,11 @@ def build_parser() -> argparse.ArgumentParser:
         if f.name in CHECK_SETTINGS:
             add_setting(p, f, getattr(d, f.name))
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary line")
-    p.add_argument("--version", action="version", version=f"blurkit {__version__}")
+    p.set_defaults(run=lambda args: main(args, p))
     return p
 
 
-def main(argv: Sequence[str]) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+def main(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     try:
         settings = Settings(**{n: getattr(args, n) for n in CHECK_SETTINGS if getattr(args, n) is not None})
         known = outputs_in_report(args.known) if args.known else {}
@@ -72,14 +68,14 @@ def main(argv: Sequence[str]) -> int:
     paths, skipped = list_media(args.paths)
     if not paths:
         for s in skipped:
-            print(f"blurkit check: {_shown(s.path)}: {s.reason}", file=sys.stderr)
+            print(f"blurkit check: {shown(s.path)}: {s.reason}", file=sys.stderr)
         print("blurkit check: no photos or videos found", file=sys.stderr)
         return EXIT_FAILED
     results: list[CheckResult] = []
     try:
         for path in paths:
             quiet = args.quiet or kind_of(path) != "video"
-            bar = tqdm(desc=_shown(path.name), unit="frame", leave=False, file=sys.stderr, disable=quiet)
+            bar = tqdm(desc=shown(path.name), unit="frame", leave=False, file=sys.stderr, disable=quiet)
 
             def update(done: int, total: int, bar: tqdm = bar) -> None:
                 bar.total = total
@@ -117,22 +113,17 @@ def main(argv: Sequence[str]) -> int:
 def _say(r: CheckResult) -> None:
     """One line per file, then its findings; a failure goes to stderr like an export's."""
     if r.status == "failed":
-        print(f"blurkit check: {_shown(r.path)}: {r.error}", file=sys.stderr)
+        print(f"blurkit check: {shown(r.path)}: {r.error}", file=sys.stderr)
         return
     known = " (outside what blurkit covered)" if r.known else ""
     if r.status == "clean":
-        print(f"{_shown(r.path)}: no face found" + (f" in {r.frames} frames" if r.kind == "video" else "") + known)
+        print(f"{shown(r.path)}: no face found" + (f" in {r.frames} frames" if r.kind == "video" else "") + known)
         return
     frames = len({x.frames for x in r.findings})
     where = f" in {frames} of {r.frames} frames" if r.kind == "video" else ""
-    print(f"{_shown(r.path)}: {len(r.findings)} face(s){where}{known}")
+    print(f"{shown(r.path)}: {len(r.findings)} face(s){where}{known}")
     for x in r.findings[:SHOWN]:
         at = f"frame {x.frames[0]}: " if x.frames is not None else ""
         print(f"  {at}x={x.x0:.0f} y={x.y0:.0f} w={x.width:.0f} h={x.height:.0f} score {x.score:.2f}")
     if len(r.findings) > SHOWN:
         print(f"  ... and {len(r.findings) - SHOWN} more (--json lists all)")
-
-
-def _shown(path: object) -> str:
-    """A file name as one line of text: a newline or a terminal escape in a name cannot forge output."""
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(path))
