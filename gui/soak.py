@@ -34,6 +34,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 from gui.canvas import COVERED
 from gui.main_window import MainWindow
 from gui.render_screenshot import wait, wait_until_idle
+from gui.timeline import BACKGROUND, BAR_ALPHA
 
 # References to None a soak may lose before it counts as a leak: ordinary churn moves the count by a few
 # hundred at most, a leaking binding by one per call (thousands here).
@@ -59,11 +60,26 @@ def painted_share(widget: QWidget, colour: QColor) -> float:
     return float((np.abs(pixels - target).max(axis=2) <= 12).mean())
 
 
-def expect_painted(widget: QWidget, what: str) -> float:
-    share = painted_share(widget, COVERED)
+def over(colour: QColor, alpha: int, under: QColor) -> QColor:
+    """``colour`` painted with ``alpha`` over ``under``."""
+    mix = (colour.getRgb()[i] * alpha + under.getRgb()[i] * (255 - alpha) for i in range(3))
+    return QColor(*(round(v / 255) for v in mix))
+
+
+def expect_painted(widget: QWidget, colour: QColor, what: str) -> float:
+    """The share of ``widget`` painted in ``colour``; none is a failed soak."""
+    share = painted_share(widget, colour)
     if share <= 0:
-        raise SoakFailed(f"{what}: no covered outline was painted")
+        raise SoakFailed(f"{what} has nothing painted in {colour.name()}")
     return share
+
+
+def expect_outlines(window: MainWindow, what: str) -> float:
+    return expect_painted(window.canvas.viewport(), COVERED, f"{what}: the picture")
+
+
+def expect_rows(window: MainWindow, what: str) -> float:
+    return expect_painted(window.timeline, over(COVERED, BAR_ALPHA, BACKGROUND), f"{what}: the timeline")
 
 
 def say(line: str) -> None:
@@ -99,7 +115,7 @@ def soak_zoom(window: MainWindow, photo: Path, steps: int) -> str:
         canvas.viewport().repaint()
         zooms.add(round(canvas.zoom(), 3))
     QApplication.processEvents()
-    share = expect_painted(canvas.viewport(), "zoom")
+    share = expect_outlines(window, "zoom")
     return f"zoom: {steps} steps over {len(zooms)} zoom levels, {len(doc.detected)} outlines ({share:.1%} painted)"
 
 
@@ -131,7 +147,7 @@ def soak_slider(window: MainWindow, video: Path, positions: int) -> str:
             window.canvas.viewport().repaint()
             shown.add(index)
     wait_until_idle(window)
-    timeline = expect_painted(window.timeline, "slider: the timeline")
+    timeline = expect_rows(window, "slider")
     return (
         f"slider: {positions} positions over {last + 1} frames, {len(shown)} frames shown, "
         f"{len(doc.rows())} timeline rows ({timeline:.1%} painted)"
@@ -162,8 +178,8 @@ def soak_analysis(window: MainWindow, folder: Path) -> str:
     window.go_to_frame(doc.video.frames // 2)
     wait_until_idle(window)
     window.repaint()
-    timeline = expect_painted(window.timeline, "analysis: the timeline")
-    picture = expect_painted(window.canvas.viewport(), "analysis: the picture")
+    timeline = expect_rows(window, "analysis")
+    picture = expect_outlines(window, "analysis")
     return (
         f"analysis: {doc.video.frames} frames of {doc.name} with {len(window.files)} files open, "
         f"{repaints} repaints meanwhile, {len(doc.rows())} timeline rows ({timeline:.1%} painted), "
