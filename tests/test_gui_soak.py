@@ -48,7 +48,7 @@ def check_soak(cmd: list, env: dict[str, str], cwd: Path, timeout: float = 600) 
     if done.returncode != 0:
         how = f"signal {signal.Signals(-done.returncode).name}" if done.returncode < 0 else f"{done.returncode}"
         fatal = re.search(r"^Fatal Python error: .*$", done.stderr, re.MULTILINE)
-        reason = fatal.group(0) if fatal else done.stderr.strip().splitlines()[-1:] or "no message"
+        reason = fatal.group(0) if fatal else (done.stderr.strip().splitlines() or ["no message"])[-1]
         raise AssertionError(
             f"the app died during the soak (exit {how}): {reason}\n"
             f"--- how far it got:\n{done.stdout[-2000:]}\n--- stderr:\n{done.stderr[-3000:]}"
