@@ -142,7 +142,10 @@ def soak_slider(window: MainWindow, video: Path, positions: int) -> str:
         window.canvas.viewport().repaint()
         QApplication.processEvents()
         if n % 8 == 7:
+            shown_by = time.monotonic() + 60
             while window.shown_frame != index:
+                if time.monotonic() > shown_by:
+                    raise SoakFailed(f"slider: frame {index} was not shown within a minute")
                 wait(10)
             window.canvas.viewport().repaint()
             shown.add(index)
