@@ -42,15 +42,13 @@ SOAKS = {
 
 def check_soak(cmd: list, env: dict[str, str], cwd: Path, timeout: float = 600) -> str:
     """Run a soak; its output when it finished, else a failure that says how it ended and how far it got."""
-    done = subprocess.run(
-        [str(c) for c in cmd], env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout
-    )  # fmt: skip
+    done = subprocess.run([str(c) for c in cmd], env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout)
     if done.returncode != 0:
         how = f"signal {signal.Signals(-done.returncode).name}" if done.returncode < 0 else f"{done.returncode}"
         fatal = re.search(r"^Fatal Python error: .*$", done.stderr, re.MULTILINE)
         reason = fatal.group(0) if fatal else (done.stderr.strip().splitlines() or ["no message"])[-1]
         raise AssertionError(
-            f"the app died during the soak (exit {how}): {reason}\n"
+            f"the app failed the soak (exit {how}): {reason}\n"
             f"--- how far it got:\n{done.stdout[-2000:]}\n--- stderr:\n{done.stderr[-3000:]}"
         )
     return done.stdout
