@@ -21,6 +21,7 @@ CUT = QColor("#ffb300")
 BACKGROUND = QColor("#26282b")
 SELECTED = QColor(255, 255, 255, 40)
 TEXT = QColor("#d0d0d0")
+BAR_ALPHA = 200  # a row's fill (a track left visible: 60)
 
 
 class Timeline(QWidget):
@@ -121,7 +122,7 @@ class Timeline(QWidget):
         x0, x1 = self.x_of(row.first), self.x_of(row.last)
         bar = QRectF(x0, top + 3, max(x1 - x0, 3.0), ROW_PX - 6)
         fill = QColor(colour)
-        fill.setAlpha(60 if row.off else 200)
+        fill.setAlpha(60 if row.off else BAR_ALPHA)
         pen = QPen(colour, 1, Qt.PenStyle.DashLine if row.off else Qt.PenStyle.SolidLine)
         painter.setPen(pen)
         painter.setBrush(fill)

@@ -6,7 +6,9 @@ Two extra first arguments, for the build and its tests (a user never needs them)
     print, as JSON, the ffmpeg and the CenterFace runtime the bundle uses and the Qt version, and exit
     (non-zero when ffmpeg is not the bundle's own or OpenVINO is not in use);
 ``--render-screenshot OUT.png PHOTO... [--preview]``
-    ``gui.render_screenshot``: open the photos in the main window offscreen and save it as a PNG.
+    ``gui.render_screenshot``: open the photos in the main window offscreen and save it as a PNG;
+``--soak zoom|slider|analysis MEDIA [...]``
+    ``gui.soak``: the app soaked offscreen, many paints long (exits 0 when it survived, and painted).
 """
 
 import json
@@ -48,6 +50,10 @@ if __name__ == "__main__":
 
         render()
         sys.exit(0)
+    if sys.argv[1:2] == ["--soak"]:
+        from gui.soak import main as soak
+
+        sys.exit(soak(sys.argv[2:]))
     from gui.app import main
 
     sys.exit(main())

@@ -320,6 +320,41 @@ def fast_entry(
     return render(path, specs, size, fps)
 
 
+def crowd_photo(
+    path: Path, size: tuple[int, int] = (1600, 1000), columns: int = 8, rows: int = 5, face_height: float = 70.0
+) -> list[FaceBox]:
+    """A crowd: ``columns`` x ``rows`` faces (the cast in turn) on a wallpaper, written as a photo; their boxes."""
+    width, height = size
+    frame = wallpaper(width, height, 3).astype(np.float32)
+    people = itertools.cycle(CAST)
+    faces = [
+        Face(who, ((c + 0.5) * width / columns, (r + 0.5) * height / rows), face_height, mirror)
+        for r in range(rows)
+        for c, (who, mirror) in zip(range(columns), people, strict=False)
+    ]
+    for face in faces:
+        _paste(frame, face)
+    rgb = np.clip(frame + 0.5, 0, 255).astype(np.uint8)
+    if not cv2.imwrite(str(path), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)):
+        raise RuntimeError(f"cannot write {path}")
+    return [face.box() for face in faces]
+
+
+def walking_crowd(
+    path: Path, frames: int = 300, shot: int = 100, people: int = 4, size: tuple[int, int] = (320, 180)
+) -> Clip:
+    """A long clip: ``people`` faces drifting across the frame, a cut every ``shot`` frames (new wallpaper,
+    so every shot starts new tracks)."""
+    specs = []
+    for i in range(frames):
+        t = i % shot
+        centers = tuple(
+            (80 + 480 * k / max(people - 1, 1) + 40 * math.sin((t + 9 * k) / 15), 170) for k in range(people)
+        )
+        specs.append(FrameSpec(1 + i // shot, _cast(centers, 70.0, i // shot)))
+    return render(path, specs, size)
+
+
 def changed(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Pixels that moved by more than codec noise (as tests/test_video.py and ../shared/eval score coverage)."""
     a2, b2 = (cv2.GaussianBlur(x, (3, 3), 0).astype(np.int16) for x in (a, b))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -22,6 +23,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
+from synthetic_clips import crowd_photo
+from test_gui_soak import SOAKS, check_soak, march_folder
 
 import blurkit
 
@@ -317,6 +320,24 @@ def test_app_starts_and_shows_the_first_run_note(bundle: Path, clean_env: dict[s
             proc.communicate()
     # its settings are all it keeps: no cache, no log, no copy of what was opened
     assert [p for p in Path(env["HOME"]).rglob("*") if p.is_file()] == [settings]
+
+
+@pytest.mark.parametrize("scenario", list(SOAKS))
+def test_app_survives_the_soak(bundle: Path, clean_env: dict[str, str], tmp_path: Path, scenario: str) -> None:
+    """tests/test_gui_soak.py's soaks in the frozen app, with the Qt it carries (issue 20: PySide6 6.12.0 aborted
+    Python 3.11 after a few hundred paints)."""
+    if scenario == "zoom":
+        media = tmp_path / "crowd.png"
+        crowd_photo(media)
+    elif scenario == "slider":
+        media = SAMPLES / "two_faces.mp4"
+    else:
+        media = march_folder(tmp_path / "march")
+    env = {**clean_env, "QT_QPA_PLATFORM": "offscreen"}
+    out = check_soak(
+        [bundle / f"blurkit-gui{EXE}", "--soak", scenario, media, *SOAKS[scenario]], env, Path(env["HOME"])
+    )
+    assert re.search(rf"^{scenario}: .* painted\)", out, re.MULTILINE), out
 
 
 if __name__ == "__main__":
