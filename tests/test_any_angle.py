@@ -1,13 +1,17 @@
 """Faces at any roll are obscured: the public-domain portraits turned in the picture, with exact face boxes.
 
-A CenterFace-style detector is trained on faces within about 45 degrees of upright, so before any-angle
-detection these faces were published as they are (each test here fails on that code). Photos go through
-``anonymize_file`` with default settings and the output is decoded, as a viewer would; a face counts as
-obscured when COVERED of the pixels inside its turned face box changed.
+CenterFace is trained on faces within about 45 degrees of upright. A large face on a plain background still
+scores above the threshold at any roll, but a small one (20-35 px, a crowd's) turned past 45 degrees scores
+below it, and so does a 20 px one at 45 and 60: before any-angle detection those were published as they are,
+and each photo test here fails on that code except the one at 30 degrees, which guards upright-ish faces
+(today's code finds those too). Photos go through ``anonymize_file`` with default settings and the output is
+decoded, as a viewer would; a face counts as obscured when COVERED of the pixels inside its turned face box
+changed.
 """
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import cv2
@@ -21,7 +25,8 @@ import blurkit
 from blurkit.regions import Region
 
 COVERED = 0.95
-FACE = 110.0  # face box height, px of a 640x480 photo
+# Face box heights in a 640x480 photo: a crowd's small faces, where the detector's tolerance to roll is least.
+SIZES = (20, 26, 34, 44)
 
 
 def anonymised(tmp_path: Path, faces: list[Face]) -> tuple[np.ndarray, np.ndarray]:
@@ -41,22 +46,25 @@ def exposed(before: np.ndarray, after: np.ndarray, faces: list[Face]) -> list[st
 
 
 @pytest.mark.parametrize("roll", [30, 45, 60, 90, 135, 180, 270])
-@pytest.mark.parametrize("who", ["hopper", "astronaut"])
-def test_rolled_face_is_obscured(tmp_path: Path, who: str, roll: int) -> None:
-    faces = [Face(who, (320, 240), FACE, roll=roll)]
+def test_rolled_faces_are_obscured(tmp_path: Path, roll: int) -> None:
+    """Both portraits at each of SIZES, all rolled ``roll`` degrees clockwise."""
+    faces = [
+        Face(who, (80 + 150 * i, 150 + 180 * j), size, roll=roll)
+        for i, size in enumerate(SIZES)
+        for j, who in enumerate(("hopper", "astronaut"))
+    ]
     before, after = anonymised(tmp_path, faces)
     assert not exposed(before, after, faces)
 
 
-def test_person_lying_down_among_upright_ones(tmp_path: Path) -> None:
-    """A die-in or an arrest: one face sideways (head to the left) in a row of upright people."""
-    upright = [
-        Face(who, (x, 150), 80, mirror=m)
-        for x, (who, m) in zip((90, 250, 410, 560), synthetic_clips.CAST, strict=False)
-    ]
-    lying = Face("hopper", (330, 370), 80, roll=270)
-    before, after = anonymised(tmp_path, [*upright, lying])
-    assert not exposed(before, after, [*upright, lying])
+def test_people_lying_down_among_upright_ones(tmp_path: Path) -> None:
+    """A die-in or an arrest: two faces sideways (one head to the right, one to the left) below a row of
+    upright people, all the size of a crowd's faces."""
+    row = zip((80, 200, 320, 440, 560), itertools.cycle(synthetic_clips.CAST), strict=False)
+    upright = [Face(who, (x, 140), 26, mirror=m) for x, (who, m) in row]
+    lying = [Face("astronaut", (220, 340), 26, roll=90), Face("hopper", (420, 340), 22, roll=270)]
+    before, after = anonymised(tmp_path, [*upright, *lying])
+    assert not exposed(before, after, [*upright, *lying])
 
 
 def test_turned_find_keeps_the_turned_face_shape() -> None:
