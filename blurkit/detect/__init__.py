@@ -48,7 +48,9 @@ def detect_faces(image: np.ndarray, settings: Settings | None = None) -> list[Re
     ``settings.any_angle`` on, the image turned by each of TURNS searched at ``turned_scales`` of them.
     Raises DetectionError instead of returning a partial answer.
 
-    Cost: one CenterFace pass per scale and turn. With any_angle on that is TODO."""
+    Cost: one CenterFace pass per scale and turn, in proportion to its pixels. With the defaults on a
+    1024x683 photo, any_angle on costs 2.4x the upright search (1.62 s against 0.68 s of CPU a photo, 38
+    wider-dev photos, a shared machine): the upright 1 and 1.5 plus three turns at 1.22."""
     settings = settings or Settings()
     plan = {0: settings.scales}
     if settings.any_angle == "on":
@@ -64,7 +66,10 @@ def detect_turned(
     read), in the image's own coordinates. The lower-level call for a pass that chooses its own scales and
     turns, such as video's every-frame pass. Raises DetectionError instead of returning a partial answer.
 
-    Cost: one CenterFace pass per scale and turn, in proportion to the pixels at that scale: TODO."""
+    Cost: one CenterFace pass per scale and turn, in proportion to the pixels at that scale; a turn costs what
+    upright does. A 1920x1080 frame (CPU time on 2 threads, best of 3, on a busy shared machine): scale 0.4
+    (432 rows, video's every-frame size) 77 ms upright, 88 ms a turn, 352 ms all four; scale 0.5 122 ms
+    upright, 507 ms all four; scale 1 (video's full search) 504 ms upright, 2.0 s all four."""
     return _detect(image, settings, dict.fromkeys(turns, scales))
 
 
