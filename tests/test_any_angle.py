@@ -2,9 +2,10 @@
 
 CenterFace is trained on faces within about 45 degrees of upright. A large face on a plain background still
 scores above the threshold at any roll, but a small one (20-35 px, a crowd's) turned past 45 degrees scores
-below it, and so does a 20 px one at 45 and 60: before any-angle detection those were published as they are,
-and each photo test here fails on that code except the one at 30 degrees, which guards upright-ish faces
-(today's code finds those too). Photos go through ``anonymize_file`` with default settings and the output is
+below it: before any-angle detection those were published as they are. The tests at 90, 135, 180 and 270
+degrees and the people lying down fail on that code; those at 30, 45 and 60 degrees, and the clip, pass on it
+too (its upright search reaches that far on plain wallpaper, and video upscales a 360p frame) and guard them.
+Photos go through ``anonymize_file`` with default settings and the output is
 decoded, as a viewer would; a face counts as obscured when COVERED of the pixels inside its turned face box
 changed.
 """
