@@ -34,6 +34,7 @@ DETECTORS = ("centerface", "mediapipe", "both")
 PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
 AUDIO = ("keep", "drop")
 SECOND_LOOK = ("on", "off")
+ANY_ANGLE = ("on", "off")
 # Video settings of --fast: sparser, coarser detection and the quickest encoder preset
 # (benchmarks/video_bench.py measures both against deface).
 FAST_VIDEO = {"detect_every": 12, "detect_megapixels": 1.0, "preset": "ultrafast"}
@@ -129,6 +130,15 @@ class Settings:
         "detection",
         choices=SECOND_LOOK,
         detection=True,
+    )
+    # On by default: the detector finds faces within about 45 degrees of upright, and a face published
+    # sideways is as identifiable as an upright one (turning a picture costs an attacker nothing).
+    any_angle: str = _setting(
+        "on",
+        "also search the picture turned 90, 180 and 270 degrees, so faces at any roll are found (people lying "
+        "down, a camera held sideways, a lost orientation tag); main pass and second look",
+        "detection",
+        choices=ANY_ANGLE,
     )
     # Obscured faces still look like heads to a detector (blurkit's erased patches score up to about 0.7), so
     # a check reports only surer finds; faces 24 px and wider in the raw wider-dev photos score above 0.6 in 84 %.

@@ -54,18 +54,38 @@ PORTRAITS = {
 
 @dataclass(frozen=True)
 class Face:
-    """One portrait placed in one frame: its face box centre (frame pixels) and face box height."""
+    """One portrait placed in one frame: its face box centre (frame pixels) and face box height, and its
+    roll: the portrait turned ``roll`` degrees clockwise about that centre."""
 
     who: str
     center: tuple[float, float]
     height: float = FACE_HEIGHT
     mirror: bool = False
+    roll: float = 0.0
 
-    def box(self) -> FaceBox:
+    def corners(self) -> np.ndarray:
+        """The face box's corners (4 x 2, frame pixels), turned with the face: the face proper exactly."""
         x0, y0, x1, y1 = PORTRAITS[self.who].face
         hw, hh = self.height * (x1 - x0) / (y1 - y0) / 2, self.height / 2
-        cx, cy = self.center
-        return FaceBox(self.who, cx - hw, cy - hh, cx + hw, cy + hh)
+        return np.array([[-hw, -hh], [hw, -hh], [hw, hh], [-hw, hh]]) @ _turn(self.roll).T + self.center
+
+    def box(self) -> FaceBox:
+        """The tight upright box around the face (around its turned corners when it is rolled)."""
+        c = self.corners()
+        return FaceBox(self.who, *c.min(axis=0), *c.max(axis=0))
+
+
+def _turn(degrees: float) -> np.ndarray:
+    """The 2 x 2 map turning frame vectors ``degrees`` clockwise on screen (y points down)."""
+    a = math.radians(degrees)
+    return np.array([[math.cos(a), -math.sin(a)], [math.sin(a), math.cos(a)]])
+
+
+def face_pixels(face: Face, width: int, height: int) -> np.ndarray:
+    """Boolean mask of the pixels whose centres lie inside ``face``'s turned face box."""
+    inside = np.zeros((height, width), np.uint8)
+    cv2.fillConvexPoly(inside, np.round((face.corners() - 0.5) * 16).astype(np.int32), 1, cv2.LINE_8, shift=4)
+    return inside.astype(bool)
 
 
 @dataclass(frozen=True)
@@ -164,7 +184,7 @@ def _shrunk(who: str, scale: float) -> tuple[np.ndarray, np.ndarray, float, floa
 
 def _paste(frame: np.ndarray, face: Face) -> None:
     """Composite ``face`` into ``frame`` (float RGB) in place: the still's face box centre goes to
-    ``face.center``, scaled so the box is ``face.height`` tall, mirrored about that centre."""
+    ``face.center``, scaled so the box is ``face.height`` tall, mirrored and turned by ``face.roll`` about it."""
     p = PORTRAITS[face.who]
     x0, y0, x1, y1 = p.face
     s = face.height / (y1 - y0)
@@ -172,7 +192,8 @@ def _paste(frame: np.ndarray, face: Face) -> None:
     flip = -1.0 if face.mirror else 1.0
     # frame = s * (still - face centre) * (flip, 1) + target, with still = shrunk / (sx, sy)
     tx, ty = face.center
-    m = np.array([[flip * s / sx, 0, tx - flip * s * (x0 + x1) / 2], [0, s / sy, ty - s * (y0 + y1) / 2]], np.float64)
+    linear = _turn(face.roll) @ np.array([[flip * s / sx, 0], [0, s / sy]])
+    m = np.hstack([linear, (np.array([tx, ty]) - linear @ [sx * (x0 + x1) / 2, sy * (y0 + y1) / 2])[:, None]])
     h, w = frame.shape[:2]
     warped = cv2.warpAffine(rgb, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
     a = cv2.warpAffine(alpha, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)[:, :, None]
@@ -202,7 +223,8 @@ def render(path: Path, specs: Sequence[FrameSpec], size: tuple[int, int] = SIZE,
             shift = np.array([[1, 0, dx - margin], [0, 1, dy - margin]], np.float64)
             frame = cv2.warpAffine(papers[spec.wallpaper], shift, size, flags=cv2.INTER_LINEAR).astype(np.float32)
             placed = [
-                Face(f.who, (f.center[0] * k + dx, f.center[1] * k + dy), f.height * k, f.mirror) for f in spec.faces
+                Face(f.who, (f.center[0] * k + dx, f.center[1] * k + dy), f.height * k, f.mirror, f.roll)
+                for f in spec.faces
             ]
             for face in placed:
                 _paste(frame, face)
@@ -212,6 +234,32 @@ def render(path: Path, specs: Sequence[FrameSpec], size: tuple[int, int] = SIZE,
         if proc.wait() != 0:
             raise RuntimeError(f"ffmpeg failed to encode {path}")
     return Clip(path, size, fps, faces, tuple(cuts))
+
+
+def photo(path: Path, faces: Sequence[Face], size: tuple[int, int] = (640, 480), paper: int = 1) -> Path:
+    """A still (lossless PNG) of ``faces`` on wallpaper ``paper``, in frame pixels (no scaling)."""
+    frame = wallpaper(*size, paper).astype(np.float32)
+    for face in faces:
+        _paste(frame, face)
+    cv2.imwrite(str(path), cv2.cvtColor(np.clip(frame + 0.5, 0, 255).astype(np.uint8), cv2.COLOR_RGB2BGR))
+    return path
+
+
+def turning_faces(
+    face_height: float = FACE_HEIGHT,
+    center: tuple[float, float] = (320, 180),
+    upright: int = 8,
+    turn: int = 16,
+    frames: int = 40,
+) -> list[Face]:
+    """The face of each frame of ``turning_face`` (lengths in pixels of a 360-line frame)."""
+    return [Face("astronaut", center, face_height, roll=90 * min(max(i - upright, 0) / turn, 1)) for i in range(frames)]
+
+
+def turning_face(path: Path, size: tuple[int, int] = SIZE, fps: float = FPS, **how: float) -> Clip:
+    """A face upright for a while, rolling to sideways (90 degrees clockwise) and lying sideways to the end
+    (``turning_faces`` takes ``how``): someone falling, or a phone turned without its orientation tag."""
+    return render(path, [FrameSpec(2, (face,)) for face in turning_faces(**how)], size, fps)
 
 
 def brief_face(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 
 import numpy as np
@@ -11,7 +12,11 @@ from blurkit.errors import DetectionError
 from blurkit.regions import Region
 from blurkit.settings import Settings
 
-__all__ = ["Backend", "backends_for", "detect_faces"]
+__all__ = ["TURNS", "Backend", "backends_for", "detect_faces", "detect_turned"]
+
+# The picture's turns (degrees clockwise) searched besides upright with any_angle on: CenterFace finds faces
+# within about 45 degrees of upright, so these four find a face at any roll.
+TURNS = (90, 180, 270)
 
 
 @lru_cache(maxsize=4)
@@ -29,14 +34,51 @@ def backends_for(detector: str, threshold: float) -> tuple[Backend, ...]:
     return tuple(chosen)
 
 
+def turned_scales(scales: tuple[float, ...]) -> tuple[float, ...]:
+    """The one scale the turned copies are searched at: the middle (geometric mean) of the upright search's
+    range, 1.22 for the default 1 and 1.5. On wider-dev turned 90, 180 and 270 degrees (38 photos, 505 faces
+    >= 10 px, main pass only) the default's upright search finds 0.954 upright and 0.29-0.37 turned; with
+    turned copies at 1.25 0.933-0.935 turned, at 1 and 1.5 (four full searches, 1.7x this time) 0.956, at 1
+    alone 0.921. Matchable faces: 0.989 in every case (0.705 without turned copies)."""
+    return (math.sqrt(min(scales) * max(scales)),)
+
+
 def detect_faces(image: np.ndarray, settings: Settings | None = None) -> list[Region]:
-    """Faces in an upright RGB image. Raises DetectionError instead of returning a partial answer."""
+    """Faces in an upright RGB image at any roll: the upright search at ``settings.scales``, and with
+    ``settings.any_angle`` on, the image turned by each of TURNS searched at ``turned_scales`` of them.
+    Raises DetectionError instead of returning a partial answer.
+
+    Cost: one CenterFace pass per scale and turn, in proportion to its pixels. With the defaults on a
+    1024x683 photo, any_angle on costs 2.4x the upright search (1.62 s against 0.68 s of CPU a photo, 38
+    wider-dev photos, a shared machine): the upright 1 and 1.5 plus three turns at 1.22."""
     settings = settings or Settings()
+    plan = {0: settings.scales}
+    if settings.any_angle == "on":
+        plan |= dict.fromkeys(TURNS, turned_scales(settings.scales))
+    return _detect(image, settings, plan)
+
+
+def detect_turned(
+    image: np.ndarray, settings: Settings, scales: tuple[float, ...], turns: tuple[int, ...] = (0, *TURNS)
+) -> list[Region]:
+    """Faces in an RGB image (a frame, or a crop of one: add the crop's corner with ``Region.moved``) searched
+    at exactly ``scales`` in each of ``turns`` (degrees clockwise; ``settings.scales`` and ``any_angle`` are not
+    read), in the image's own coordinates. The lower-level call for a pass that chooses its own scales and
+    turns, such as video's every-frame pass. Raises DetectionError instead of returning a partial answer.
+
+    Cost: one CenterFace pass per scale and turn, in proportion to the pixels at that scale; a turn costs what
+    upright does. A 1920x1080 frame (CPU time on 2 threads, best of 3, on a busy shared machine): scale 0.4
+    (432 rows, video's every-frame size) 77 ms upright, 88 ms a turn, 352 ms all four; scale 0.5 122 ms
+    upright, 507 ms all four; scale 1 (video's full search) 504 ms upright, 2.0 s all four."""
+    return _detect(image, settings, dict.fromkeys(turns, scales))
+
+
+def _detect(image: np.ndarray, settings: Settings, plan: dict[int, tuple[float, ...]]) -> list[Region]:
     if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
         raise DetectionError(f"expected an RGB uint8 image, got shape {image.shape} {image.dtype}")
     try:
         backends = backends_for(settings.detector, settings.threshold)
-        return detect_multiscale(list(backends), image, settings.scales)
+        return detect_multiscale(list(backends), image, plan)
     except DetectionError:
         raise
     except Exception as exc:  # an OpenCV or MediaPipe failure must not become "no faces"

@@ -8,6 +8,7 @@ catches faces too large for one tile.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Protocol
 
 import cv2
@@ -71,10 +72,35 @@ def detect_at_scale(backend: Backend, image: np.ndarray, scale: float) -> list[R
     return found
 
 
-def detect_multiscale(backends: list[Backend], image: np.ndarray, scales: tuple[float, ...]) -> list[Region]:
+def turned(image: np.ndarray, turn: int) -> np.ndarray:
+    """``image`` turned ``turn`` degrees clockwise (a multiple of 90); OpenCV needs the pixels contiguous."""
+    return image if turn % 360 == 0 else np.ascontiguousarray(np.rot90(image, k=-(turn // 90) % 4))
+
+
+def unturned(r: Region, turn: int, width: int, height: int) -> Region:
+    """A region found in ``turned(image, turn)`` in the coordinates of ``image`` (``width`` x ``height``). A
+    quarter turn swaps the box's sides, so its mask is the turned face's own ellipse, not one drawn upright
+    around it; half a turn keeps them (an ellipse or a box is the same upside down)."""
+    turn %= 360
+    if turn == 90:
+        return replace(r, x0=r.y0, x1=r.y1, y0=height - r.x1, y1=height - r.x0)
+    if turn == 180:
+        return replace(r, x0=width - r.x1, x1=width - r.x0, y0=height - r.y1, y1=height - r.y0)
+    if turn == 270:
+        return replace(r, x0=width - r.y1, x1=width - r.y0, y0=r.x0, y1=r.x1)
+    return r
+
+
+def detect_multiscale(backends: list[Backend], image: np.ndarray, plan: dict[int, tuple[float, ...]]) -> list[Region]:
+    """Every face found in ``image`` turned by each turn of ``plan`` (degrees clockwise) and searched there at
+    that turn's scales, merged. The detector finds faces within about 45 degrees of upright, so turns 0, 90,
+    180 and 270 find them at any roll. Each turn costs what an upright search at its scales costs."""
     h, w = image.shape[:2]
-    plan = list(scales)
-    if max(h, w) * max(scales) > TILE:
-        plan.append(OVERVIEW_SIDE / max(h, w))
-    found = [r for b in backends for s in plan for r in detect_at_scale(b, image, s)]
+    found = []
+    for turn, scales in plan.items():
+        steps = list(scales)
+        if scales and max(h, w) * max(scales) > TILE:
+            steps.append(OVERVIEW_SIDE / max(h, w))
+        view = turned(image, turn)
+        found += [unturned(r, turn, w, h) for b in backends for s in steps for r in detect_at_scale(b, view, s)]
     return merge_overlapping(found)
