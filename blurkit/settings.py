@@ -139,6 +139,7 @@ class Settings:
         "down, a camera held sideways, a lost orientation tag); main pass and second look",
         "detection",
         choices=ANY_ANGLE,
+        detection=True,
     )
     # Obscured faces still look like heads to a detector (blurkit's erased patches score up to about 0.7), so
     # a check reports only surer finds; faces 24 px and wider in the raw wider-dev photos score above 0.6 in 84 %.
