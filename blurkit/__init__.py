@@ -3,7 +3,7 @@
 __version__ = "0.1.0"
 
 from blurkit.api import FileResult, anonymize_file, anonymize_image, find_faces, load_photo, media_kind
-from blurkit.batch import Job, Plan, Skipped, list_media
+from blurkit.batch import Plan, Skipped, list_media
 from blurkit.batch import plan as plan_batch
 from blurkit.batch import run as run_batch
 from blurkit.check import CheckResult, check_file
@@ -17,6 +17,7 @@ from blurkit.obscure import TrackMemory, mask_regions, obscure
 from blurkit.regions import Region
 from blurkit.render import render_frame
 from blurkit.report import check_outputs, write_report
+from blurkit.request import Control, Job, Run
 from blurkit.settings import MODES, NOT_REMOVED, Settings
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "BlurkitError",
     "Cancelled",
     "CheckResult",
+    "Control",
     "DetectionError",
     "FileResult",
     "Job",
@@ -35,6 +37,7 @@ __all__ = [
     "OutputExistsError",
     "Plan",
     "Region",
+    "Run",
     "Settings",
     "Skipped",
     "TrackMemory",

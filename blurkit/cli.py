@@ -13,12 +13,14 @@ from tqdm import tqdm
 from blurkit import __version__
 from blurkit.api import Progress
 from blurkit.atomic import check_writable
-from blurkit.batch import Job, Plan, output_is_a_file, plan, run
+from blurkit.batch import EARLIER_OUTPUT, OUTPUT_FOLDER, Job, Plan, output_is_a_file, plan, run
+from blurkit.door import read_earlier
 from blurkit.errors import BlurkitError
 from blurkit.media import kind_of
 from blurkit.naming import NAMINGS
 from blurkit.regions import Region
 from blurkit.report import check_outputs, is_html, write_name_map, write_report
+from blurkit.request import Earlier, Run
 from blurkit.result import FileResult
 from blurkit.settings import FAST_VIDEO, MODES, NOT_REMOVED, Settings, setting_fields
 
@@ -135,6 +137,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     g.add_argument("--dry-run", action="store_true", help="detect and report, write no images or videos")
     g.add_argument("--overwrite", action="store_true", help="replace existing output files (never an input)")
+    g.add_argument(
+        "--skip-existing",
+        action="store_true",
+        help="re-run a growing folder: keep each output that the earlier run's --report FILE.json vouches for (the "
+        "output's and the input's sha256 unchanged), leave its outputs out of the input folders, and do the rest; "
+        "the report is then replaced by one that lists both",
+    )
     g.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary; errors still go to stderr")
     p.add_argument("--version", action="version", version=f"blurkit {__version__}")
     return p
@@ -202,28 +211,42 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"{flag} {path} names a photo or video; give a {want} file")
     if args.report and args.name_map and args.report.absolute() == args.name_map.absolute():
         parser.error("--report and --name-map must be different files")
+    if args.skip_existing and (not args.report or is_html(args.report)):
+        parser.error("--skip-existing needs --report FILE.json: the earlier run's report vouches for its outputs")
     output = Path(args.output)
     if output.exists() and not output.is_dir() and not output_is_a_file(args.inputs, output):
         parser.error(f"{output} is a file; OUTPUT must be a folder (or, with one input file, a photo or video file)")
+    earlier = None
+    try:
+        if args.skip_existing and args.report.exists():
+            earlier = read_earlier(args.report)
+        elif args.skip_existing:
+            earlier = Earlier(args.report)  # the first run of a folder: nothing done yet
+    except BlurkitError as exc:
+        print(f"blurkit: --report: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     for flag, path in (("--report", args.report), ("--name-map", args.name_map)):
         try:
-            if path:
-                check_writable(path, args.overwrite)
+            if path:  # with --skip-existing the earlier run's report is replaced by this run's, listing both
+                check_writable(path, args.overwrite or (flag == "--report" and earlier is not None))
         except BlurkitError as exc:
             print(f"blurkit: {flag}: {exc}", file=sys.stderr)
             return EXIT_USAGE
     signal.signal(signal.SIGTERM, _sigterm)
 
-    planned = plan(args.inputs, args.output, args.names)
-    jobs, results = planned.jobs, list(planned.problems)
+    request = Run(overwrite=args.overwrite, dry_run=args.dry_run, earlier=earlier)
+    planned = plan(args.inputs, args.output, args.names, settings=settings, run=request, extra=args.region)
+    results = list(planned.unplannable)
     for r in results:
         _say_failed(r)
-    if not jobs and not results:
+    admitted = planned.admission
+    if not (admitted.jobs or admitted.refusals or admitted.kept or results):
         _say_skipped(planned)
         print("blurkit: no photos or videos found in the inputs", file=sys.stderr)
         return EXIT_FAILED
+    jobs = admitted.jobs
     bar = tqdm(
-        total=len(jobs),
+        total=len(jobs) + len(admitted.refusals) + len(admitted.kept),
         unit="file",
         disable=args.quiet or (len(jobs) < 2 and args.jobs == 1 and not args.scheduler),
         file=sys.stderr,
@@ -256,14 +279,12 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         results += run(
-            jobs,
+            admitted,
             settings,
             workers=args.jobs,
-            overwrite=args.overwrite,
-            dry_run=args.dry_run,
+            request=request,
             on_result=on_result,
             on_progress=on_progress,
-            extra_regions=args.region,
             scheduler=args.scheduler,
             on_part=on_part,
         )
@@ -284,8 +305,8 @@ def main(argv: list[str] | None = None) -> int:
             checks = check_outputs(results, settings)
         if args.report:
             write_report(
-                args.report, results, settings, skipped=planned.skipped, naming=args.names, overwrite=args.overwrite,
-                checks=checks,
+                args.report, results, settings, skipped=planned.skipped, naming=args.names,
+                overwrite=args.overwrite or earlier is not None, checks=checks,
             )  # fmt: skip
         if args.name_map:
             write_name_map(args.name_map, results, overwrite=args.overwrite)
@@ -299,10 +320,12 @@ def main(argv: list[str] | None = None) -> int:
     if not args.quiet:
         _say_skipped(planned)
         _say_names(planned, args)
-        done = [r for r in results if r.status != "failed"]
+        done = [r for r in results if r.status in ("written", "dry-run")]
+        kept = sum(r.status == "kept" for r in results)
         verb = "checked" if args.dry_run else "anonymized"
         print(
             f"blurkit: {len(done)} file(s) {verb}, {sum(r.faces for r in done)} face(s) obscured"
+            + (f", {kept} kept as the earlier run wrote them" if kept else "")
             + (f", {len(bad)} failed" if bad else "")
             + ("" if args.dry_run else f" -> {args.output}"),
             file=sys.stderr,
@@ -311,14 +334,26 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _say_skipped(planned: Plan) -> None:
-    """Every file a folder held that was left out, with why: nothing is dropped without a word."""
-    if not planned.skipped:
+    """Every file a folder held that was left out, with why: nothing is dropped without a word (what blurkit
+    wrote itself, in one line each: the output folder inside an input, an earlier run's outputs)."""
+    for s in planned.skipped:
+        if s.reason == OUTPUT_FOLDER:
+            print(f"blurkit: left out {s.path} of the input: it is the output folder", file=sys.stderr)
+    own = [s for s in planned.skipped if s.reason == EARLIER_OUTPUT]
+    if own:
+        print(
+            f"blurkit: left out {len(own)} file(s) in the input folders that an earlier run wrote, as its report "
+            "vouches (listed by --report)",
+            file=sys.stderr,
+        )
+    other = [s for s in planned.skipped if s.reason not in (OUTPUT_FOLDER, EARLIER_OUTPUT)]
+    if not other:
         return
-    print(f"blurkit: skipped {len(planned.skipped)} file(s) in the input folders:", file=sys.stderr)
-    for s in planned.skipped[:SKIPPED_SHOWN]:
+    print(f"blurkit: skipped {len(other)} file(s) in the input folders:", file=sys.stderr)
+    for s in other[:SKIPPED_SHOWN]:
         print(f"  {s.path}: {s.reason}", file=sys.stderr)
-    if len(planned.skipped) > SKIPPED_SHOWN:
-        print(f"  ... and {len(planned.skipped) - SKIPPED_SHOWN} more (all listed by --report)", file=sys.stderr)
+    if len(other) > SKIPPED_SHOWN:
+        print(f"  ... and {len(other) - SKIPPED_SHOWN} more (all listed by --report)", file=sys.stderr)
 
 
 def _say_names(planned: Plan, args: argparse.Namespace) -> None:

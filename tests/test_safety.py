@@ -17,6 +17,7 @@ import pytest
 from photo_fixtures import load_rgb, sha256, write_planted
 from PIL import Image
 
+import blurkit
 import blurkit.atomic
 import blurkit.batch
 from blurkit import BlurkitError, OutputExistsError, anonymize_file
@@ -313,3 +314,64 @@ def test_damaged_photo_through_the_api_is_a_media_error(tmp_path: Path) -> None:
         anonymize_file(src, tmp_path / "out.png")
     assert not (tmp_path / "out.png").exists()
     assert src.read_bytes() == data[: len(data) // 2]
+
+
+# --- no path, flag or backend changes an input's bytes (issue #20) --------------------------------------
+
+# 400 frames at 25 fps: long enough that -j 2 and a two-worker cluster cut it in two segments.
+LONG_FRAMES = 400
+
+
+@pytest.fixture(scope="module")
+def media(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """One photo, one video long enough to be split into segments, one animated GIF (made once)."""
+    from blurkit.media.ffmpeg import ffmpeg_exe
+    from blurkit.media.segments import plan_segments
+
+    folder = tmp_path_factory.mktemp("media")
+    video, gif = folder / "march.mp4", folder / "crowd.gif"
+    source = ["-f", "lavfi", "-i", f"testsrc2=s=160x90:r=25:d={LONG_FRAMES / 25}"]
+    ff = [ffmpeg_exe(), "-loglevel", "error", "-y"]
+    subprocess.run([*ff, *source, "-c:v", "libx264", "-pix_fmt", "yuv420p", str(video)], check=True)
+    subprocess.run([*ff, "-f", "lavfi", "-i", "testsrc2=s=64x48:r=5:d=2", str(gif)], check=True)
+    assert len(plan_segments(video, blurkit.Settings(), 2)) == 2  # the -j 2 and cluster runs split it
+    photo = folder / "astronaut.png"
+    photo.write_bytes((SAMPLES / "astronaut.png").read_bytes())
+    return {"photo": photo, "video": video, "gif": gif}
+
+
+@pytest.fixture(scope="module")
+def dask_address():
+    """A local Dask cluster of two worker processes: splits a long video in two, like -j 2."""
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=40
+    ) as cluster:
+        yield cluster.scheduler_address
+
+
+def backend(path: str, request: pytest.FixtureRequest) -> list[str]:
+    if path == "dask":
+        return ["--scheduler", request.getfixturevalue("dask_address")]
+    return ["-j", path.removeprefix("j")]
+
+
+@pytest.mark.parametrize("overwrite", [False, True], ids=["keep", "overwrite"])
+@pytest.mark.parametrize("kind", ["photo", "video", "gif"])
+@pytest.mark.parametrize("target", ["itself", "folder"])
+@pytest.mark.parametrize("path", ["j1", "j2", "dask"])
+def test_no_backend_replaces_an_input(media, tmp_path, capsys, request, path, target, kind, overwrite) -> None:
+    """``blurkit IN -o IN`` (a file over itself, or a folder into itself), on every backend, for every kind
+    of file, with and without --overwrite: exit 1, the input's bytes unchanged, one line saying why."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    src = folder / media[kind].name
+    src.write_bytes(media[kind].read_bytes())
+    before = sha256(src)
+    where = [str(src), "-o", str(src)] if target == "itself" else [str(folder), "-o", str(folder)]
+    code = main([*where, "-q", *backend(path, request), *(["--overwrite"] if overwrite else [])])
+    lines = capsys.readouterr().err.splitlines()
+    assert sha256(src) == before
+    assert all_files(folder) == [src.name]  # nothing left beside it either
+    assert code == 1
+    assert len(lines) == 1 and str(src) in lines[0] and "replace the input" in lines[0], lines
