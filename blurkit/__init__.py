@@ -8,7 +8,7 @@ from blurkit.batch import plan as plan_batch
 from blurkit.batch import run as run_batch
 from blurkit.check import CheckResult, check_file
 from blurkit.detect import detect_faces
-from blurkit.errors import BlurkitError, Cancelled, DetectionError, MediaError, OutputExistsError
+from blurkit.errors import BlurkitError, Cancelled, DetectionError, MediaError, OutputExistsError, ReplacesInputError
 from blurkit.follow import follow_region
 from blurkit.media import PHOTO_SUFFIXES, VIDEO_SUFFIXES
 from blurkit.media.video import VideoInfo, probe_video, read_video_frame, video_detection_settings
@@ -37,6 +37,7 @@ __all__ = [
     "OutputExistsError",
     "Plan",
     "Region",
+    "ReplacesInputError",
     "Run",
     "Settings",
     "Skipped",

@@ -13,7 +13,7 @@ import numpy as np
 from blurkit.atomic import same_file, write_atomically
 from blurkit.detect import detect_faces
 from blurkit.door import admit, file_sha256
-from blurkit.errors import BlurkitError, MediaError
+from blurkit.errors import MediaError, ReplacesInputError
 from blurkit.media import kind_of
 from blurkit.media.image import Photo, encode_photo, output_format, read_photo
 from blurkit.media.video import anonymize_video
@@ -105,7 +105,7 @@ def anonymize_job(job: Job, run: Run, control: Control | None = None) -> FileRes
     if kind is None:
         raise MediaError(f"unsupported file type {src.suffix or '(no suffix)'}")
     if not run.dry_run and same_file(src, dst):  # a second line behind the door
-        raise BlurkitError("the output would replace the input; choose another output path")
+        raise ReplacesInputError("the output would replace the input; choose another output path")
     started = time.perf_counter()
     if kind == "video":
         # anonymize_video keeps its keywords: the request is unpacked at this boundary

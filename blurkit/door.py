@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from blurkit.atomic import folds_case, path_key
-from blurkit.errors import BlurkitError, OutputExistsError
+from blurkit.errors import BlurkitError, OutputExistsError, ReplacesInputError
 from blurkit.media import kind_of
 from blurkit.regions import Region
 from blurkit.request import Earlier, Job, Run
@@ -103,7 +103,7 @@ def _check(job: Job, run: Run, inputs: _Inputs, taken: dict[str, tuple[Path, Pat
     replaced = inputs.replaced_by(dst)
     if replaced is not None:
         which = "" if replaced == job.src else f" {replaced}"
-        raise BlurkitError(f"the output would replace the input{which}; choose another output path")
+        raise ReplacesInputError(f"the output would replace the input{which}; choose another output path")
     fold = folds_case(dst.parent)
     key = path_key(dst, fold)
     if key in taken:
