@@ -97,7 +97,9 @@ def anonymize_file(
 def anonymize_job(job: Job, run: Run, control: Control | None = None) -> FileResult:
     """Do one job that came through the door (``blurkit.door.admit``: its settings resolved, its output
     checked). Raises BlurkitError when nothing could be written."""
-    src, dst, settings = job.src, job.dst, job.settings or Settings()
+    src, dst, settings = job.src, job.dst, job.settings
+    if settings is None:
+        raise ValueError("this job did not come through the door (blurkit.door.admit resolves its settings)")
     control = control or Control()
     kind = kind_of(src)
     if not src.is_file():

@@ -192,7 +192,8 @@ def run(
     With ``workers`` > 1, or the address of a Dask ``scheduler``, files and the segments of long videos
     run in parallel (``blurkit.distribute``); ``on_part`` hears of each segment done.
     ``on_progress`` may give a per-file progress callback (videos; one worker only).
-    ``extra_regions`` (manual ones) are obscured in every file besides what is detected.
+    ``extra_regions`` (manual ones) are obscured in every file besides what is detected (an Admission
+    has them in its jobs already).
     Setting ``cancel`` stops the file being written (nothing of it is left) and every one after it:
     each gets a failed result saying it was cancelled."""
     request = request or Run(overwrite=overwrite, dry_run=dry_run)

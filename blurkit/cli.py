@@ -225,10 +225,13 @@ def main(argv: list[str] | None = None) -> int:
     except BlurkitError as exc:
         print(f"blurkit: --report: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    # with --skip-existing the earlier run's report is replaced by this run's, which lists both (a dry run's
+    # would vouch for nothing: it leaves the report alone)
+    new_report = args.overwrite or (earlier is not None and not args.dry_run)
     for flag, path in (("--report", args.report), ("--name-map", args.name_map)):
         try:
-            if path:  # with --skip-existing the earlier run's report is replaced by this run's, listing both
-                check_writable(path, args.overwrite or (flag == "--report" and earlier is not None))
+            if path:
+                check_writable(path, new_report if flag == "--report" else args.overwrite)
         except BlurkitError as exc:
             print(f"blurkit: {flag}: {exc}", file=sys.stderr)
             return EXIT_USAGE
@@ -306,7 +309,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.report:
             write_report(
                 args.report, results, settings, skipped=planned.skipped, naming=args.names,
-                overwrite=args.overwrite or earlier is not None, checks=checks,
+                overwrite=new_report, checks=checks,
             )  # fmt: skip
         if args.name_map:
             write_name_map(args.name_map, results, overwrite=args.overwrite)

@@ -13,14 +13,13 @@ the outputs themselves.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from blurkit.atomic import folds_case, path_key
+from blurkit.check import written_in_report
 from blurkit.errors import BlurkitError, OutputExistsError, ReplacesInputError
-from blurkit.media import kind_of
 from blurkit.regions import Region
 from blurkit.request import Earlier, Job, Run
 from blurkit.result import FileResult, failed
@@ -134,30 +133,25 @@ def _key(path: Path | str) -> str:
 def _kept(job: Job, earlier: Earlier | None) -> FileResult | None:
     """The earlier run's result for ``job``'s input when its output is in this job's output folder and both
     files are byte for byte as that run recorded them; else None (the job is done anew)."""
-    if earlier is None or (entry := earlier.outputs.get(_key(job.src))) is None:
+    if earlier is None or (done := earlier.results.get(_key(job.src))) is None or done.dst is None:
         return None
-    output, output_sha, input_sha = entry
-    if _key(output.parent) != _key(job.dst.parent) or not output.is_file():
+    if _key(done.dst.parent) != _key(job.dst.parent) or not done.dst.is_file():
         return None
-    if file_sha256(output) != output_sha or file_sha256(job.src) != input_sha:
+    if file_sha256(done.dst) != done.sha256 or file_sha256(job.src) != done.details.get("input_sha256"):
         return None
-    details = {"input_sha256": input_sha, "kept": f"written by an earlier run, verified by {earlier.report}"}
-    return FileResult(job.src, output, kind_of(job.src) or "unknown", "kept", sha256=output_sha, details=details)
+    kept = f"written by an earlier run, verified by {earlier.report}"
+    return replace(done, src=job.src, status="kept", details={**done.details, "kept": kept})
 
 
 def read_earlier(report: Path) -> Earlier:
     """The outputs an earlier run's JSON ``report`` lists as written (or kept), with their sha256 and
     their inputs'. Raises BlurkitError when ``report`` is not such a report."""
     try:
-        files = json.loads(report.read_text())["files"]
-        outputs, written = {}, {}
-        for f in files:
-            if f["status"] in ("written", "kept") and f.get("output_sha256") and f.get("input_sha256"):
-                outputs[_key(f["input"])] = (Path(f["output"]), f["output_sha256"], f["input_sha256"])
-                written[_key(f["output"])] = f["output_sha256"]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise BlurkitError(f"{report} is not a JSON report of blurkit ({exc})") from None
-    return Earlier(report, outputs, written)
+        done = written_in_report(report)
+    except ValueError as exc:
+        raise BlurkitError(str(exc)) from None
+    results = {_key(r.src): r for r in done if r.dst is not None and r.details.get("input_sha256")}
+    return Earlier(report, results, {_key(r.dst): r.sha256 for r in results.values()})  # type: ignore[arg-type,misc]
 
 
 def is_earlier_output(path: Path, earlier: Earlier | None) -> bool:

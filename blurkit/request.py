@@ -12,6 +12,7 @@ from threading import Event
 
 from blurkit.obscure import TrackMemory
 from blurkit.regions import Region
+from blurkit.result import FileResult
 from blurkit.settings import Settings
 
 Progress = Callable[[int, int], None]
@@ -44,13 +45,13 @@ class Job:
 
 @dataclass(frozen=True)
 class Earlier:
-    """What an earlier run wrote, read from its JSON report: by input (``path_key``) the output it wrote
-    with the output's and the input's sha256. ``--skip-existing`` keeps such an output when both hashes
-    still hold; a folder's walk leaves out files that are these outputs."""
+    """What an earlier run wrote, read from its JSON report: by input (its resolved path) that run's result,
+    with the output's sha256 and the input's (``details["input_sha256"]``). ``--skip-existing`` keeps such
+    an output when both hashes still hold; a folder's walk leaves out files that are these outputs."""
 
     report: Path
-    outputs: Mapping[str, tuple[Path, str, str]] = field(default_factory=dict)  # input -> output, its, input's
-    written: Mapping[str, str] = field(default_factory=dict)  # output -> its sha256
+    results: Mapping[str, FileResult] = field(default_factory=dict)  # by input
+    written: Mapping[str, str] = field(default_factory=dict)  # output (resolved) -> its sha256
 
 
 @dataclass(frozen=True)

@@ -288,7 +288,7 @@ def test_skip_existing_needs_a_json_report(tmp_path: Path, capsys: pytest.Captur
     (tmp_path / "notes.json").write_text("my notes")
     code = main([str(src), "-o", str(tmp_path / "out"), "--skip-existing", "--report", str(tmp_path / "notes.json")])
     assert code == EXIT_USAGE
-    assert "not a JSON report of blurkit" in capsys.readouterr().err
+    assert "not a blurkit JSON report" in capsys.readouterr().err
     assert (tmp_path / "notes.json").read_text() == "my notes"
 
 
