@@ -1,12 +1,12 @@
 """blurkit: find every face in photos and video and obscure it irreversibly, offline."""
 
 from blurkit.api import FileResult, anonymize_file, anonymize_image, find_faces, load_photo, media_kind
-from blurkit.batch import Job, Plan, Skipped, list_media
+from blurkit.batch import Plan, Skipped, list_media
 from blurkit.batch import plan as plan_batch
 from blurkit.batch import run as run_batch
 from blurkit.check import CheckResult, check_file
 from blurkit.detect import detect_faces
-from blurkit.errors import BlurkitError, Cancelled, DetectionError, MediaError, OutputExistsError
+from blurkit.errors import BlurkitError, Cancelled, DetectionError, MediaError, OutputExistsError, ReplacesInputError
 from blurkit.follow import follow_region
 from blurkit.media import PHOTO_SUFFIXES, VIDEO_SUFFIXES
 from blurkit.media.video import VideoInfo, probe_video, read_video_frame, video_detection_settings
@@ -15,6 +15,7 @@ from blurkit.obscure import TrackMemory, mask_regions, obscure
 from blurkit.regions import Region
 from blurkit.render import render_frame
 from blurkit.report import check_outputs, write_report
+from blurkit.request import Control, Job, Run
 from blurkit.settings import MODES, NOT_REMOVED, Settings, detection_fields, setting_fields
 from blurkit.version import __version__ as __version__
 
@@ -27,6 +28,7 @@ __all__ = [
     "BlurkitError",
     "Cancelled",
     "CheckResult",
+    "Control",
     "DetectionError",
     "FileResult",
     "Job",
@@ -34,6 +36,8 @@ __all__ = [
     "OutputExistsError",
     "Plan",
     "Region",
+    "ReplacesInputError",
+    "Run",
     "Settings",
     "Skipped",
     "TrackMemory",

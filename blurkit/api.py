@@ -4,26 +4,26 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from pathlib import Path
 from threading import Event
 
 import numpy as np
 
-from blurkit.atomic import check_destination, write_atomically
+from blurkit.atomic import same_file, write_atomically
 from blurkit.detect import detect_faces
-from blurkit.errors import BlurkitError, MediaError
+from blurkit.door import admit, file_sha256
+from blurkit.errors import MediaError, ReplacesInputError
 from blurkit.media import kind_of
 from blurkit.media.image import Photo, encode_photo, output_format, read_photo
 from blurkit.media.video import anonymize_video
 from blurkit.obscure import TrackMemory, mask_of, mask_regions
 from blurkit.regions import Region
 from blurkit.render import render_frame
+from blurkit.request import Control, Job, Progress, Run
 from blurkit.result import FileResult
 from blurkit.second_look import second_look
 from blurkit.settings import Settings
-
-Progress = Callable[[int, int], None]
 
 
 def load_photo(path: str | Path) -> Photo:
@@ -83,32 +83,53 @@ def anonymize_file(
     them), and ``memory`` (a ``TrackMemory`` the previews were drawn with) makes the
     output's pixels those previews'.
     """
-    src, dst = Path(src), Path(dst)
-    settings = settings or Settings()
+    job = Job(
+        Path(src), Path(dst), settings, None if regions is None else tuple(regions), frames, tuple(extra_regions),
+        frozenset(visible_tracks), memory,
+    )  # fmt: skip
+    run = Run(overwrite=overwrite, dry_run=dry_run)
+    admission = admit([job], Settings(), run)
+    for _, refusal in admission.refusals:
+        raise refusal
+    return anonymize_job(admission.jobs[0], run, Control(progress, cancel))
+
+
+def anonymize_job(job: Job, run: Run, control: Control | None = None) -> FileResult:
+    """Do one job that came through the door (``blurkit.door.admit``: its settings resolved, its output
+    checked). Raises BlurkitError when nothing could be written."""
+    src, dst, settings = job.src, job.dst, job.settings
+    if settings is None:
+        raise ValueError("this job did not come through the door (blurkit.door.admit resolves its settings)")
+    control = control or Control()
     kind = kind_of(src)
     if not src.is_file():
         raise MediaError("no such file" if not src.exists() else "not a regular file")
     if kind is None:
         raise MediaError(f"unsupported file type {src.suffix or '(no suffix)'}")
-    if not dry_run:
-        check_destination(src, dst, overwrite)
+    if not run.dry_run and same_file(src, dst):  # a second line behind the door
+        raise ReplacesInputError("the output would replace the input; choose another output path")
     started = time.perf_counter()
     if kind == "video":
+        # anonymize_video keeps its keywords: the request is unpacked at this boundary
         result = anonymize_video(
             src,
             dst,
             settings,
-            extra_regions=list(extra_regions),
-            overwrite=overwrite,
-            dry_run=dry_run,
-            progress=progress,
-            cancel=cancel,
-            frames=frames,
-            visible_tracks=visible_tracks,
-            memory=memory,
+            extra_regions=list(job.extra_regions),
+            overwrite=run.overwrite,
+            dry_run=run.dry_run,
+            progress=control.progress,
+            cancel=control.cancel,  # type: ignore[arg-type]
+            frames=job.frames,
+            visible_tracks=job.visible_tracks,
+            memory=job.memory,
         )
     else:
-        result = _anonymize_photo(src, dst, settings, regions, list(extra_regions), overwrite, dry_run, memory)
+        result = _anonymize_photo(
+            src, dst, settings, job.regions, list(job.extra_regions), run.overwrite, run.dry_run, job.memory
+        )
+    if result.status == "written":
+        result.details["input_sha256"] = file_sha256(src)  # what --skip-existing verifies a re-run by
     result.seconds = time.perf_counter() - started
     return result
 
@@ -151,12 +172,3 @@ def _opaque_inside(alpha: np.ndarray | None, regions: list[Region], settings: Se
     alpha = alpha.copy()
     alpha[mask_of(alpha.shape, mask_regions(regions, settings, width, height))] = 255
     return alpha
-
-
-def failed(src: Path, dst: Path | None, exc: BaseException) -> FileResult:
-    """The result for a file that could not be done: nothing was written for it."""
-    message = str(exc) if isinstance(exc, BlurkitError) else f"{type(exc).__name__}: {exc}"
-    # one line per failed file, whatever a decoder or ffmpeg put in its message
-    kind = kind_of(src) or "unknown"
-    details = {"error_type": type(exc).__name__}  # what went wrong, for a front end's advice
-    return FileResult(src, dst, kind, "failed", error=" ".join(message.split()), details=details)

@@ -63,13 +63,6 @@ def same_file(a: Path, b: Path) -> bool:
     return path_key(a, fold) == path_key(b, fold)
 
 
-def check_destination(src: Path, dst: Path, overwrite: bool) -> None:
-    if same_file(src, dst):
-        raise BlurkitError("the output would replace the input; choose another output path")
-    if dst.exists() and not overwrite:
-        raise OutputExistsError(f"{dst} already exists; pass --overwrite to replace it")
-
-
 def check_writable(dst: Path, overwrite: bool) -> None:
     """Raise unless ``dst`` could be written now: checked before a batch starts, so a bad --report path
     is one line up front, not a traceback after hours of work."""

@@ -106,26 +106,35 @@ def outputs_in_report(report: str | Path) -> dict[str, FileResult]:
     it covered: a later check leaves those regions out, as the HTML report's check does (an erased face still
     looks like a head to a detector). Keyed by content, not name: a renamed copy is known, an edited one is
     not, and a file not in the report is checked whole. Raises ValueError for what is not such a report."""
+    return {r.sha256: r for r in written_in_report(report)}  # type: ignore[misc]
+
+
+def written_in_report(report: str | Path) -> list[FileResult]:
+    """Every file a blurkit JSON report says it wrote (or kept, with --skip-existing), in its order, with its
+    sha256, its input's (``details["input_sha256"]``) and what it covered. Raises ValueError for what is not
+    such a report."""
     try:
         doc = json.loads(Path(report).read_text(encoding="utf-8"))
-        known = {}
+        written = []
         for f in doc["files"]:
-            if f["status"] != "written" or not f.get("output_sha256"):
+            if f["status"] not in ("written", "kept") or not f.get("output_sha256"):
                 continue
             frames = f.get("frames")
-            known[f["output_sha256"]] = FileResult(
-                Path(f["input"]),
-                Path(f["output"]),
-                f["kind"],
-                "written",
-                regions=[Region.from_dict(r) for r in f["regions"]],
-                frames=None if frames is None else [[Region.from_dict(r) for r in fr] for fr in frames],
-                sha256=f["output_sha256"],
-                details={"settings": f.get("settings", doc["settings"])},
+            written.append(
+                FileResult(
+                    Path(f["input"]),
+                    Path(f["output"]),
+                    f["kind"],
+                    "written",
+                    regions=[Region.from_dict(r) for r in f["regions"]],
+                    frames=None if frames is None else [[Region.from_dict(r) for r in fr] for fr in frames],
+                    sha256=f["output_sha256"],
+                    details={"settings": f.get("settings", doc["settings"]), "input_sha256": f.get("input_sha256")},
+                )
             )
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ValueError(f"{report}: not a blurkit JSON report ({type(exc).__name__}: {exc})") from exc
-    return known
+    return written
 
 
 def written_by_blurkit(path: Path, known: dict[str, FileResult]) -> FileResult | None:

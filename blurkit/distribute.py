@@ -22,18 +22,16 @@ from dataclasses import dataclass, field
 from multiprocessing.synchronize import Event as EventType
 from pathlib import Path
 from threading import Event
-from typing import Protocol
 
-from blurkit.api import failed
 from blurkit.atomic import PARTIAL_MARK, existing_folder, temporary_name
+from blurkit.door import file_sha256
 from blurkit.errors import BlurkitError, Cancelled
 from blurkit.media import kind_of
 from blurkit.media.ffmpeg import probe
 from blurkit.media.segments import PART_SUFFIXES, join_segments, part_container, plan_segments
 from blurkit.media.video import Segment, SegmentResult, anonymize_segment
-from blurkit.regions import Region
-from blurkit.result import FileResult
-from blurkit.settings import Settings
+from blurkit.request import Control, Job, Run
+from blurkit.result import FileResult, failed
 
 # A batch with no more files than this many per worker has its videos split, so that one long video
 # keeps every worker busy; a bigger batch keeps its workers busy with whole files.
@@ -50,18 +48,6 @@ def where() -> str:
         return get_worker().address
     except (ImportError, ValueError):
         return f"{socket.gethostname()}:{os.getpid()}"
-
-
-class JobLike(Protocol):
-    """What a batch's ``Job`` gives the tasks (the batch module imports this one, not the other way)."""
-
-    src: Path
-    dst: Path
-    settings: Settings | None
-    regions: object
-    frames: object
-    memory: object
-    extra_regions: tuple[Region, ...]
 
 
 # --- the task side ---------------------------------------------------------------------------------
@@ -115,61 +101,45 @@ def _stopped(stop: object) -> bool:
     return _interrupted or (stop is not None and stop.is_set())
 
 
-def file_task(
-    run_one: Callable[..., FileResult],
-    job: JobLike,
-    settings: Settings,
-    overwrite: bool,
-    dry_run: bool,
-    extra: Sequence[Region],
-    cluster_stop: str | None,
-) -> FileResult:
+def file_task(run_one: Callable[..., FileResult], job: Job, run: Run, cluster_stop: str | None) -> FileResult:
     """A whole file, unless the batch was stopped while it waited."""
     stop = _stop_for(cluster_stop)
     if _stopped(stop):
         return failed(job.src, job.dst, Cancelled("interrupted before it started"))
-    result = run_one(job, settings, overwrite, dry_run, extra, None, stop)
+    result = run_one(job, run, Control(None, stop))  # type: ignore[arg-type]
     result.details["worker"] = where()
     return result
 
 
 def segment_task(
-    src: Path,
-    part: Path | None,
-    segment: Segment,
-    container: str,
-    settings: Settings,
-    extra: Sequence[Region],
-    cluster_stop: str | None,
+    job: Job, part: Path | None, segment: Segment, container: str, cluster_stop: str | None
 ) -> SegmentResult:
     stop = _stop_for(cluster_stop)
     if _stopped(stop):
         raise Cancelled("interrupted before it started")
+    # anonymize_segment keeps its keywords: the request is unpacked at this boundary
     result = anonymize_segment(
-        src,
+        job.src,
         part,
         segment,
-        settings,
+        job.settings,  # type: ignore[arg-type]
         container=container,
-        extra_regions=list(extra),
+        extra_regions=list(job.extra_regions),
         cancel=stop,  # type: ignore[arg-type]
     )
     result.details["worker"] = where()
     return result
 
 
-def join_task(
-    src: Path,
-    dst: Path,
-    settings: Settings,
-    parts: list[SegmentResult],
-    extra: Sequence[Region],
-    overwrite: bool,
-    dry_run: bool,
-) -> FileResult:
+def join_task(job: Job, parts: list[SegmentResult], run: Run) -> FileResult:
     started = time.perf_counter()
     try:
-        result = join_segments(src, dst, settings, parts, extra_regions=extra, overwrite=overwrite, dry_run=dry_run)
+        result = join_segments(
+            job.src, job.dst, job.settings, parts, extra_regions=job.extra_regions, overwrite=run.overwrite,
+            dry_run=run.dry_run,
+        )  # fmt: skip
+        if result.status == "written":
+            result.details["input_sha256"] = file_sha256(job.src)  # what --skip-existing verifies a re-run by
     finally:
         for part in parts:
             if part.path is not None:
@@ -249,23 +219,21 @@ def _unseen(paths: list[str]) -> list[str]:
 
 
 def run_parallel(
-    jobs: Sequence[JobLike],
-    settings: Settings,
+    jobs: Sequence[Job],
     pool: Pool,
     run_one: Callable[..., FileResult],
+    run: Run,
     *,
-    overwrite: bool = False,
-    dry_run: bool = False,
-    extra: Sequence[Region] = (),
     on_result: Callable[[FileResult], None] = lambda r: None,
-    on_part: Callable[[JobLike, int, int], None] = lambda job, done, total: None,
+    on_part: Callable[[Job, int, int], None] = lambda job, done, total: None,
     cancel: Event | None = None,
 ) -> list[FileResult]:
     """Every job on ``pool``; long videos in segments when the batch is small for the pool. A failure
-    becomes that file's failed result and the batch goes on."""
+    becomes that file's failed result and the batch goes on. The jobs came through the door
+    (``blurkit.door.admit``): their settings are resolved, and their outputs may be written."""
     pool.check_paths([job.src for job in jobs] + sorted({existing_folder(job.dst.parent) for job in jobs}))
-    segments = _split(jobs, settings, pool.slots)
-    batch = _Batch(pool, run_one, settings, overwrite, dry_run, list(extra), on_result, on_part)
+    segments = _split(jobs, pool.slots)
+    batch = _Batch(pool, run_one, run, on_result, on_part)
     try:
         for job in jobs:
             batch.start(job, segments.get(job, []))
@@ -290,32 +258,30 @@ def run_parallel(
 class _Batch:
     pool: Pool
     run_one: Callable[..., FileResult]
-    settings: Settings
-    overwrite: bool
-    dry_run: bool
-    extra: list[Region]
+    run: Run
     on_result: Callable[[FileResult], None]
-    on_part: Callable[[JobLike, int, int], None]
-    futures: dict[Future, tuple[str, JobLike, int]] = field(default_factory=dict)
-    parts: dict[JobLike, list[SegmentResult | None]] = field(default_factory=dict)
+    on_part: Callable[[Job, int, int], None]
+    futures: dict[Future, tuple[str, Job, int]] = field(default_factory=dict)
+    parts: dict[Job, list[SegmentResult | None]] = field(default_factory=dict)
     results: list[FileResult] = field(default_factory=list)
 
-    def _submit(self, kind: str, job: JobLike, k: int, fn: Callable, *args: object) -> None:
+    def _submit(self, kind: str, job: Job, k: int, fn: Callable, *args: object) -> None:
         self.futures[self.pool.executor.submit(fn, *args)] = (kind, job, k)
 
     def start(self, job, segments: list[Segment]) -> None:
         if len(segments) < 2:
-            args = (self.run_one, job, self.settings, self.overwrite, self.dry_run, self.extra, self.pool.cluster_stop)
-            self._submit("file", job, 0, file_task, *args)
+            self._submit("file", job, 0, file_task, self.run_one, job, self.run, self.pool.cluster_stop)
             return
         container = part_container(job.dst)
         base = temporary_name(job.dst).removesuffix(job.dst.suffix)
         self.parts[job] = [None] * len(segments)
-        settings = job.settings or self.settings
         for seg in segments:
-            part = None if self.dry_run else job.dst.with_name(f"{base}-part{seg.number:03d}{PART_SUFFIXES[container]}")
-            args = (job.src, part, seg, container, settings, [*job.extra_regions, *self.extra], self.pool.cluster_stop)
-            self._submit("segment", job, seg.number, segment_task, *args)
+            part = (
+                None
+                if self.run.dry_run
+                else job.dst.with_name(f"{base}-part{seg.number:03d}{PART_SUFFIXES[container]}")
+            )
+            self._submit("segment", job, seg.number, segment_task, job, part, seg, container, self.pool.cluster_stop)
 
     def finished(self, future: Future) -> None:
         kind, job, k = self.futures.pop(future)
@@ -344,25 +310,21 @@ class _Batch:
         self.on_part(job, len(ready), len(parts))
         if len(ready) == len(parts):
             del self.parts[job]
-            settings = job.settings or self.settings
-            extra = [*job.extra_regions, *self.extra]
-            args = (job.src, job.dst, settings, ready, extra, self.overwrite, self.dry_run)
-            self._submit("join", job, 0, join_task, *args)
+            self._submit("join", job, 0, join_task, job, ready, self.run)
 
     def _done(self, result: FileResult) -> None:
         self.results.append(result)
         self.on_result(result)
 
 
-def _split(jobs: Sequence[JobLike], settings: Settings, slots: int) -> dict[JobLike, list[Segment]]:
+def _split(jobs: Sequence[Job], slots: int) -> dict[Job, list[Segment]]:
     """Segments for the videos of a batch too small to keep ``slots`` busy with whole files: each video
     gets a share of the slots by its length (a lone video gets them all)."""
     if slots < 2 or len(jobs) > SPLIT_FILES_PER_WORKER * slots:
         return {}
     lengths = {}
     for job in jobs:
-        whole = job.regions is not None or job.frames is not None or job.memory is not None  # reviewed: as shown
-        if kind_of(job.src) != "video" or whole or part_container(job.dst) is None:
+        if kind_of(job.src) != "video" or job.reviewed or part_container(job.dst) is None:
             continue
         try:
             lengths[job] = probe(job.src).info.duration
@@ -373,13 +335,13 @@ def _split(jobs: Sequence[JobLike], settings: Settings, slots: int) -> dict[JobL
     for job, seconds in lengths.items():
         count = min(slots, math.ceil(seconds / share) if share else 1)
         if count >= 2:
-            segments = plan_segments(job.src, job.settings or settings, count)
+            segments = plan_segments(job.src, job.settings, count)  # type: ignore[arg-type]
             if len(segments) >= 2:
                 out[job] = segments
     return out
 
 
-def _sweep(jobs: Sequence[JobLike]) -> None:
+def _sweep(jobs: Sequence[Job]) -> None:
     """Remove what a task killed outright (a worker's process killed, a machine gone) left beside an
     output: its temporary files. Every task of the batch has ended by now."""
     by_folder: dict[Path, list[str]] = {}

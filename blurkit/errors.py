@@ -21,5 +21,9 @@ class OutputExistsError(BlurkitError):
     """The destination exists and overwriting was not asked for."""
 
 
+class ReplacesInputError(BlurkitError):
+    """The output would replace an input: refused always, --overwrite or not."""
+
+
 class Cancelled(BlurkitError):
     """The user cancelled; nothing was written."""

@@ -29,7 +29,8 @@ def build_report(
         "settings": used,
         "naming": naming,
         "not_removed": NOT_REMOVED,
-        "files": [{**r.to_dict(), "settings": used} for r in results],
+        # (a file kept by --skip-existing keeps the settings it was made with)
+        "files": [{"settings": used, **r.to_dict()} for r in results],
         "skipped": [s.to_dict() for s in skipped],
     }
 

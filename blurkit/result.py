@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from blurkit.errors import BlurkitError
+from blurkit.media import kind_of
 from blurkit.regions import Region
 
 
@@ -14,7 +16,7 @@ class FileResult:
     src: Path
     dst: Path | None
     kind: str
-    status: str  # "written", "dry-run" or "failed"
+    status: str  # "written", "dry-run", "failed", or "kept" (--skip-existing: an earlier run's, verified)
     error: str | None = None
     regions: list[Region] = field(default_factory=list)
     width: int = 0
@@ -51,3 +53,12 @@ class FileResult:
         if self.frames is not None:
             d["frames"] = [[r.to_dict() for r in f] for f in self.frames]
         return d
+
+
+def failed(src: Path, dst: Path | None, exc: BaseException) -> FileResult:
+    """The result for a file that could not be done: nothing was written for it."""
+    message = str(exc) if isinstance(exc, BlurkitError) else f"{type(exc).__name__}: {exc}"
+    # one line per failed file, whatever a decoder or ffmpeg put in its message
+    kind = kind_of(src) or "unknown"
+    details = {"error_type": type(exc).__name__}  # what went wrong, for a front end's advice
+    return FileResult(src, dst, kind, "failed", error=" ".join(message.split()), details=details)

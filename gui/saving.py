@@ -78,9 +78,11 @@ class Saving:
                 task.partial.emit((docs[r.dst], r))
                 task.progressed.emit((order[r.dst] + 1) * SCALE, len(jobs) * SCALE)
 
+            # through the engine's one door: an output that would replace an input is refused there
             return blurkit.run_batch(
-                jobs, self.defaults, overwrite=overwrite, on_result=result, on_progress=progress_of, cancel=task.cancel
-            )
+                jobs, self.defaults, request=blurkit.Run(overwrite=overwrite), on_result=result,
+                on_progress=progress_of, cancel=task.cancel,
+            )  # fmt: skip
 
         self._export = self.engine.submit(
             work, lambda results: self._saved(docs, results), lambda exc: self._save_crashed(docs, exc), SAVE,

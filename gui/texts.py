@@ -61,6 +61,7 @@ BUG = "Nothing was written for it. This is a bug in blurkit; please report it wi
 # What the user can do about an error of each kind (``blurkit``'s errors, by name), in a sentence.
 ADVICE = {
     "OutputExistsError": "Choose another name or folder.",
+    "ReplacesInputError": "Choose another name or folder: an anonymized copy never replaces its original.",
     "MediaError": (
         "Check that the file opens in another app; if it is damaged, copy or export it again from the device."
     ),

@@ -218,3 +218,96 @@ def test_skipped_files_are_listed_with_why(tmp_path: Path, capsys: pytest.Captur
         "clip.xyz": "not a photo or video blurkit reads (.xyz)",
     }
     assert files(tmp_path / "out") == ["a.jpg"]
+
+
+# re-runs: --skip-existing, and an earlier run's outputs in the input folders
+
+
+def stamps(folder: Path) -> dict[str, tuple[str, int]]:
+    """Each file's sha256 and modification time: a file redone changes its time even with equal bytes."""
+    return {name: (sha256(folder / name), (folder / name).stat().st_mtime_ns) for name in files(folder)}
+
+
+def test_a_growing_folder_is_re_run_with_skip_existing(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """A newsroom's folder gets one more photo: the re-run does that one, keeps the others as the earlier
+    run wrote them (the report vouches for both files' bytes) and exits 0; the new report lists all."""
+    src, out, report = tmp_path / "in", tmp_path / "out", tmp_path / "report.json"
+    photo(src / "a.jpg")
+    photo(src / "day2" / "b.png", "astronaut.png")
+    args = [str(src), "-o", str(out), "--report", str(report), "--skip-existing"]
+    assert main(args) == EXIT_OK
+    first = stamps(out)
+    photo(src / "day3" / "c.jpg")
+    capsys.readouterr()
+    assert main(args) == EXIT_OK
+    err = capsys.readouterr().err
+    assert "1 file(s) anonymized" in err and "2 kept as the earlier run wrote them" in err
+    assert {name: stamps(out)[name] for name in first} == first  # not redone
+    assert files(out) == ["a.jpg", "day2/b.png", "day3/c.jpg"]
+    entries = {Path(f["input"]).name: f for f in json.loads(report.read_text())["files"]}
+    assert {name: f["status"] for name, f in entries.items()} == {"a.jpg": "kept", "b.png": "kept", "c.jpg": "written"}
+    assert all(f["output_sha256"] == sha256(Path(f["output"])) for f in entries.values())
+    assert all(f["input_sha256"] == sha256(Path(f["input"])) for f in entries.values())
+    assert main(args) == EXIT_OK  # and again: everything is kept
+    assert "3 kept" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("change", ["output edited", "input replaced", "not blurkit's"])
+def test_skip_existing_keeps_only_what_the_report_vouches_for(
+    tmp_path: Path, capsys: pytest.CaptureFixture, change: str
+) -> None:
+    """An output changed since, an input replaced by another picture of the same name, or a file blurkit
+    never wrote: each is one line, like any existing output, and is left as it is."""
+    src, out, report = tmp_path / "in", tmp_path / "out", tmp_path / "report.json"
+    photo(src / "a.jpg")
+    photo(src / "b.jpg", "astronaut.png")
+    args = [str(src), "-o", str(out), "--report", str(report), "--skip-existing"]
+    if change == "not blurkit's":
+        photo(out / "a.jpg", "astronaut.png")  # the user's own file, where a's output would go
+        report.write_text(json.dumps({"files": []}))
+    else:
+        assert main(args) == EXIT_OK
+    if change == "output edited":
+        (out / "a.jpg").write_bytes((out / "a.jpg").read_bytes() + b"\0")
+    elif change == "input replaced":
+        photo(src / "a.jpg", "astronaut.png")
+    before = sha256(out / "a.jpg")
+    capsys.readouterr()
+    assert main([*args, "-q"]) == EXIT_FAILED
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 1 and "a.jpg" in lines[0] and "does not vouch" in lines[0] and "--overwrite" in lines[0]
+    assert sha256(out / "a.jpg") == before
+
+
+def test_skip_existing_needs_a_json_report(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    src = photo(tmp_path / "a.jpg")
+    for extra in ([], ["--report", str(tmp_path / "r.html")]):
+        with pytest.raises(SystemExit) as exit_:
+            main([str(src), "-o", str(tmp_path / "out"), "--skip-existing", *extra])
+        assert exit_.value.code == EXIT_USAGE
+    (tmp_path / "notes.json").write_text("my notes")
+    code = main([str(src), "-o", str(tmp_path / "out"), "--skip-existing", "--report", str(tmp_path / "notes.json")])
+    assert code == EXIT_USAGE
+    assert "not a blurkit JSON report" in capsys.readouterr().err
+    assert (tmp_path / "notes.json").read_text() == "my notes"
+
+
+def test_outputs_written_into_the_input_folder_are_not_anonymized_again(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """``--names random -o IN``: the next run leaves the first run's outputs out of its inputs (one line),
+    keeps the first output, and writes nothing new."""
+    src, report = tmp_path / "in", tmp_path / "report.json"
+    photo(src / "a.jpg")
+    args = [str(src), "-o", str(src), "--names", "random", "--report", str(report), "--skip-existing"]
+    assert main([*args, "-q"]) == EXIT_OK
+    first = stamps(src)
+    assert len(first) == 2
+    capsys.readouterr()
+    assert main(args) == EXIT_OK
+    lines = capsys.readouterr().err.splitlines()
+    assert stamps(src) == first
+    assert len([line for line in lines if "left out 1 file(s)" in line and "an earlier run wrote" in line]) == 1
+    assert "0 file(s) anonymized" in lines[-1] and "1 kept" in lines[-1]
+    skipped = json.loads(report.read_text())["skipped"]
+    assert [s["reason"] for s in skipped] == ["blurkit's own output of an earlier run"]

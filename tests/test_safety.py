@@ -17,6 +17,7 @@ import pytest
 from photo_fixtures import load_rgb, sha256, write_planted
 from PIL import Image
 
+import blurkit
 import blurkit.atomic
 import blurkit.batch
 from blurkit import BlurkitError, OutputExistsError, anonymize_file
@@ -313,3 +314,184 @@ def test_damaged_photo_through_the_api_is_a_media_error(tmp_path: Path) -> None:
         anonymize_file(src, tmp_path / "out.png")
     assert not (tmp_path / "out.png").exists()
     assert src.read_bytes() == data[: len(data) // 2]
+
+
+# --- no path, flag or backend changes an input's bytes (issue #20) --------------------------------------
+
+# 400 frames at 25 fps: long enough that -j 2 and a two-worker cluster cut it in two segments.
+LONG_FRAMES = 400
+
+
+@pytest.fixture(scope="module")
+def media(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """One photo, one video long enough to be split into segments, one animated GIF (made once)."""
+    from blurkit.media.ffmpeg import ffmpeg_exe
+    from blurkit.media.segments import plan_segments
+
+    folder = tmp_path_factory.mktemp("media")
+    video, gif = folder / "march.mp4", folder / "crowd.gif"
+    source = ["-f", "lavfi", "-i", f"testsrc2=s=160x90:r=25:d={LONG_FRAMES / 25}"]
+    ff = [ffmpeg_exe(), "-loglevel", "error", "-y"]
+    subprocess.run([*ff, *source, "-c:v", "libx264", "-pix_fmt", "yuv420p", str(video)], check=True)
+    subprocess.run([*ff, "-f", "lavfi", "-i", "testsrc2=s=64x48:r=5:d=2", str(gif)], check=True)
+    assert len(plan_segments(video, blurkit.Settings(), 2)) == 2  # the -j 2 and cluster runs split it
+    photo = folder / "astronaut.png"
+    photo.write_bytes((SAMPLES / "astronaut.png").read_bytes())
+    return {"photo": photo, "video": video, "gif": gif}
+
+
+@pytest.fixture(scope="module")
+def dask_address():
+    """A local Dask cluster of two worker processes: splits a long video in two, like -j 2."""
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=40
+    ) as cluster:
+        yield cluster.scheduler_address
+
+
+def backend(path: str, request: pytest.FixtureRequest) -> list[str]:
+    if path == "dask":
+        return ["--scheduler", request.getfixturevalue("dask_address")]
+    return ["-j", path.removeprefix("j")]
+
+
+@pytest.mark.parametrize("overwrite", [False, True], ids=["keep", "overwrite"])
+@pytest.mark.parametrize("kind", ["photo", "video", "gif"])
+@pytest.mark.parametrize("target", ["itself", "folder"])
+@pytest.mark.parametrize("path", ["j1", "j2", "dask"])
+def test_no_backend_replaces_an_input(media, tmp_path, capsys, request, path, target, kind, overwrite) -> None:
+    """``blurkit IN -o IN`` (a file over itself, or a folder into itself), on every backend, for every kind
+    of file, with and without --overwrite: exit 1, the input's bytes unchanged, one line saying why."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    src = folder / media[kind].name
+    src.write_bytes(media[kind].read_bytes())
+    before = sha256(src)
+    where = [str(src), "-o", str(src)] if target == "itself" else [str(folder), "-o", str(folder)]
+    code = main([*where, "-q", *backend(path, request), *(["--overwrite"] if overwrite else [])])
+    lines = capsys.readouterr().err.splitlines()
+    assert sha256(src) == before
+    assert all_files(folder) == [src.name]  # nothing left beside it either
+    assert code == 1
+    assert len(lines) == 1 and str(src) in lines[0] and "replace the input" in lines[0], lines
+
+
+@pytest.mark.parametrize(
+    ("path", "kind", "overwrite"),
+    [(p, k, o) for p in ("j1", "j2", "dask") for k in ("photo", "gif") for o in (False, True)]
+    + [("j2", "video", False)],  # the long video, in two segments (once: it takes a minute)
+    ids=lambda v: {False: "keep", True: "overwrite"}.get(v, v) if isinstance(v, bool) else v,
+)
+def test_output_folder_inside_the_input_folder(media, tmp_path, capsys, request, path, kind, overwrite) -> None:
+    """``blurkit IN -o IN/out``, then the same again: the input is untouched, and the second run leaves the
+    outputs of the first out of the input, saying so in one line."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    src = folder / media[kind].name
+    src.write_bytes(media[kind].read_bytes())
+    before = sha256(src)
+    out = folder / "out"
+    args = [str(folder), "-o", str(out), *backend(path, request)]
+    assert main([*args, "-q"]) == 0
+    written = sha256(out / src.name)
+    capsys.readouterr()
+    code = main([*args, *(["--overwrite"] if overwrite else [])])
+    lines = capsys.readouterr().err.splitlines()
+    assert sha256(src) == before
+    assert all_files(folder) == sorted([src.name, f"out/{src.name}"])  # out/out/... would be a second pass
+    about = [line for line in lines if str(out) in line and "output folder" in line]
+    assert len(about) == 1, lines
+    if overwrite:
+        assert code == 0
+    else:  # a re-run without --overwrite or --skip-existing refuses to replace the first run's output
+        assert code == 1 and sha256(out / src.name) == written
+        assert len([line for line in lines if "already exists" in line]) == 1, lines
+
+
+def test_numbered_names_into_the_input_folder_never_replace_an_input(tmp_path, capsys) -> None:
+    """``--names sequential -o IN`` where an input is itself called 0001.png: that output is refused,
+    the other input gets 0002.png beside it."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "0001.png").write_bytes((SAMPLES / "astronaut.png").read_bytes())
+    (folder / "b.png").write_bytes((SAMPLES / "astronaut.png").read_bytes())
+    before = sha256(folder / "0001.png")
+    code = main([str(folder), "-o", str(folder), "--names", "sequential", "--overwrite", "-q"])
+    lines = capsys.readouterr().err.splitlines()
+    assert code == 1 and sha256(folder / "0001.png") == before
+    assert len(lines) == 1 and "0001.png" in lines[0] and "replace the input" in lines[0]
+    assert all_files(folder) == ["0001.png", "0002.png", "b.png"] and decodes(folder / "0002.png")
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_run_batch_refuses_an_input_as_output_before_any_work(media, tmp_path, workers) -> None:
+    """The API's batch, as the app calls it: the door refuses before a process starts or a segment runs."""
+    src = tmp_path / "march.mp4"
+    src.write_bytes(media["video"].read_bytes())
+    before = sha256(src)
+    seen: list = []
+    started = time.monotonic()
+    [result] = blurkit.run_batch(
+        [blurkit.Job(src, src)], blurkit.Settings(), workers=workers, request=blurkit.Run(overwrite=True),
+        on_result=seen.append,
+    )  # fmt: skip
+    assert result.status == "failed" and "replace the input" in result.error and seen == [result]
+    assert sha256(src) == before and all_files(tmp_path) == ["march.mp4"]
+    assert time.monotonic() - started < 5  # refused up front, not after decoding 400 frames
+
+
+def test_joining_segments_refuses_its_input_as_destination(media, tmp_path) -> None:
+    """The second line behind the door: ``join_segments`` itself never writes over its input, nor over a
+    hard link to it."""
+    from blurkit.media.segments import join_segments
+
+    src = tmp_path / "march.mp4"
+    src.write_bytes(media["video"].read_bytes())
+    link = tmp_path / "link.mp4"
+    os.link(src, link)
+    before = sha256(src)
+    for dst in (src, link):
+        with pytest.raises(BlurkitError, match="replace the input"):
+            join_segments(src, dst, blurkit.Settings(), [], overwrite=True)
+    assert sha256(src) == before
+
+
+def test_a_hard_link_to_another_input_is_refused(tmp_path, capsys) -> None:
+    """Two names, one file: writing the output of a over b's other name would replace the input b."""
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir()
+    b.mkdir()
+    (a / "x.png").write_bytes((SAMPLES / "astronaut.png").read_bytes())
+    (b / "y.png").write_bytes((SAMPLES / "grace_hopper.jpg").read_bytes())
+    out = tmp_path / "out"
+    out.mkdir()
+    os.link(b / "y.png", out / "x.png")
+    before = sha256(b / "y.png")
+    assert main([str(a / "x.png"), str(b / "y.png"), "-o", str(out), "--overwrite", "-q"]) == 1
+    lines = capsys.readouterr().err.splitlines()
+    assert sha256(b / "y.png") == before
+    assert len(lines) == 1 and "x.png" in lines[0] and f"replace the input {b / 'y.png'}" in lines[0]
+
+
+@pytest.mark.parametrize("kind", ["photo", "gif"])
+def test_the_app_never_saves_over_an_input(qtbot, window, media, tmp_path, kind) -> None:
+    """The app's Save (a path the dialog allowed replacing: the input itself) and Save all (into the
+    input's own folder): the input's bytes stay, and the summary says why in one line."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    src = folder / media[kind].name
+    src.write_bytes(media[kind].read_bytes())
+    before = sha256(src)
+    window.open_paths([src])
+    qtbot.waitUntil(lambda: window.current is not None and not window.engine.busy, timeout=120_000)
+    doc = window.current
+    window.save([(doc, src)], overwrite=True)
+    qtbot.waitUntil(lambda: not window.saving, timeout=120_000)
+    summary = window.last_dialog.text()
+    assert sha256(src) == before and all_files(folder) == [src.name]
+    assert summary.count("replace the input") == 1 and "never replaces its original" in summary
+    window.save_all_to(folder)
+    qtbot.waitUntil(lambda: not window.saving, timeout=120_000)
+    assert sha256(src) == before
+    assert all_files(folder) == sorted([src.name, f"{src.stem}-anonymized{src.suffix}"])

@@ -11,13 +11,15 @@ from tqdm import tqdm
 
 from blurkit.api import Progress
 from blurkit.atomic import check_writable
-from blurkit.batch import Job, Plan, output_is_a_file, plan, run
+from blurkit.batch import EARLIER_OUTPUT, OUTPUT_FOLDER, Job, Plan, output_is_a_file, plan, run
 from blurkit.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, add_setting
+from blurkit.door import read_earlier
 from blurkit.errors import BlurkitError
 from blurkit.media import kind_of
 from blurkit.naming import NAMINGS
 from blurkit.regions import Region
 from blurkit.report import check_outputs, is_html, write_name_map, write_report
+from blurkit.request import Earlier, Run
 from blurkit.result import FileResult
 from blurkit.settings import FAST_VIDEO, MODES, NOT_REMOVED, Settings, setting_fields
 
@@ -143,6 +145,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     g.add_argument("--dry-run", action="store_true", help="detect and report, write no images or videos")
     g.add_argument("--overwrite", action="store_true", help="replace existing output files (never an input)")
+    g.add_argument(
+        "--skip-existing",
+        action="store_true",
+        help="re-run a growing folder: keep each output that the earlier run's --report FILE.json vouches for (the "
+        "output's and the input's sha256 unchanged), leave its outputs out of the input folders, and do the rest; "
+        "the report is then replaced by one that lists both",
+    )
     g.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary; errors still go to stderr")
 
 
@@ -176,31 +185,37 @@ def _sigterm(signum, frame):
 def main(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     """Parse, run, report, summarise: each step a function of its own."""
     settings = validated(args, parser)
+    try:
+        request = run_request(args)
+    except BlurkitError as exc:
+        print(f"blurkit: --report: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     for flag, path in (("--report", args.report), ("--name-map", args.name_map)):
         try:
             if path:
-                check_writable(path, args.overwrite)
+                check_writable(path, replaces_report(request) if flag == "--report" else args.overwrite)
         except BlurkitError as exc:
             print(f"blurkit: {flag}: {exc}", file=sys.stderr)
             return EXIT_USAGE
     signal.signal(signal.SIGTERM, _sigterm)
 
-    planned = plan(args.inputs, args.output, args.names)
-    for r in planned.problems:
+    planned = plan(args.inputs, args.output, args.names, settings=settings, run=request, extra=args.region)
+    for r in planned.unplannable:
         _say_failed(r)
-    if not planned.jobs and not planned.problems:
+    admitted = planned.admission
+    if not (admitted.jobs or admitted.refusals or admitted.kept or planned.unplannable):
         _say_skipped(planned)
         print("blurkit: no photos or videos found in the inputs", file=sys.stderr)
         return EXIT_FAILED
     try:
-        results = list(planned.problems) + run_jobs(planned.jobs, settings, args)
+        results = list(planned.unplannable) + run_jobs(planned, settings, request, args)
     except BlurkitError as exc:  # the cluster cannot be reached, or cannot see the files
         print(f"blurkit: {exc}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:
         print("blurkit: interrupted; no partial files were left", file=sys.stderr)
         return EXIT_INTERRUPTED
-    status = write_side_files(results, settings, planned, args)
+    status = write_side_files(results, settings, planned, request, args)
     if status != EXIT_OK:
         return status
     if not args.quiet:
@@ -221,16 +236,36 @@ def validated(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Sett
             parser.error(f"{flag} {path} names a photo or video; give a {want} file")
     if args.report and args.name_map and args.report.absolute() == args.name_map.absolute():
         parser.error("--report and --name-map must be different files")
+    if args.skip_existing and (not args.report or is_html(args.report)):
+        parser.error("--skip-existing needs --report FILE.json: the earlier run's report vouches for its outputs")
     output = Path(args.output)
     if output.exists() and not output.is_dir() and not output_is_a_file(args.inputs, output):
         parser.error(f"{output} is a file; OUTPUT must be a folder (or, with one input file, a photo or video file)")
     return settings
 
 
-def run_jobs(jobs: list[Job], settings: Settings, args: argparse.Namespace) -> list[FileResult]:
-    """Every job, with a bar over the files and one over each video's frames; failures said as they come."""
+def run_request(args: argparse.Namespace) -> Run:
+    """How this run goes: overwrite, dry run, and with --skip-existing what the earlier run's report vouches for."""
+    earlier = None
+    if args.skip_existing:
+        # the first run of a folder has no report yet: nothing is done
+        earlier = read_earlier(args.report) if args.report.exists() else Earlier(args.report)
+    return Run(overwrite=args.overwrite, dry_run=args.dry_run, earlier=earlier)
+
+
+def replaces_report(request: Run) -> bool:
+    """With --skip-existing the earlier run's report is replaced by this run's, which lists both (a dry run's
+    would vouch for nothing: it leaves the report alone)."""
+    return request.overwrite or (request.earlier is not None and not request.dry_run)
+
+
+def run_jobs(planned: Plan, settings: Settings, request: Run, args: argparse.Namespace) -> list[FileResult]:
+    """Every admitted job, with a bar over the files and one over each video's frames; failures said as they
+    come."""
+    admitted = planned.admission
+    jobs = admitted.jobs
     bar = tqdm(
-        total=len(jobs),
+        total=len(jobs) + len(admitted.refusals) + len(admitted.kept),
         unit="file",
         disable=args.quiet or (len(jobs) < 2 and args.jobs == 1 and not args.scheduler),
         file=sys.stderr,
@@ -262,14 +297,12 @@ def run_jobs(jobs: list[Job], settings: Settings, args: argparse.Namespace) -> l
 
     try:
         return run(
-            jobs,
+            admitted,
             settings,
             workers=args.jobs,
-            overwrite=args.overwrite,
-            dry_run=args.dry_run,
+            request=request,
             on_result=on_result,
             on_progress=on_progress,
-            extra_regions=args.region,
             scheduler=args.scheduler,
             on_part=on_part,
         )
@@ -277,7 +310,9 @@ def run_jobs(jobs: list[Job], settings: Settings, args: argparse.Namespace) -> l
         bar.close()
 
 
-def write_side_files(results: list[FileResult], settings: Settings, planned: Plan, args: argparse.Namespace) -> int:
+def write_side_files(
+    results: list[FileResult], settings: Settings, planned: Plan, request: Run, args: argparse.Namespace
+) -> int:
     """The report and the name map, after every output is written: EXIT_OK, or why they are missing."""
     try:
         checks = None
@@ -287,8 +322,8 @@ def write_side_files(results: list[FileResult], settings: Settings, planned: Pla
             checks = check_outputs(results, settings)
         if args.report:
             write_report(
-                args.report, results, settings, skipped=planned.skipped, naming=args.names, overwrite=args.overwrite,
-                checks=checks,
+                args.report, results, settings, skipped=planned.skipped, naming=args.names,
+                overwrite=replaces_report(request), checks=checks,
             )  # fmt: skip
         if args.name_map:
             write_name_map(args.name_map, results, overwrite=args.overwrite)
@@ -306,10 +341,12 @@ def summary(results: list[FileResult], planned: Plan, args: argparse.Namespace) 
     _say_skipped(planned)
     _say_names(planned, args)
     bad = [r for r in results if r.status == "failed"]
-    done = [r for r in results if r.status != "failed"]
+    done = [r for r in results if r.status in ("written", "dry-run")]
+    kept = sum(r.status == "kept" for r in results)
     verb = "checked" if args.dry_run else "anonymized"
     print(
         f"blurkit: {len(done)} file(s) {verb}, {sum(r.faces for r in done)} face(s) obscured"
+        + (f", {kept} kept as the earlier run wrote them" if kept else "")
         + (f", {len(bad)} failed" if bad else "")
         + ("" if args.dry_run else f" -> {args.output}"),
         file=sys.stderr,
@@ -317,14 +354,26 @@ def summary(results: list[FileResult], planned: Plan, args: argparse.Namespace) 
 
 
 def _say_skipped(planned: Plan) -> None:
-    """Every file a folder held that was left out, with why: nothing is dropped without a word."""
-    if not planned.skipped:
+    """Every file a folder held that was left out, with why: nothing is dropped without a word (what blurkit
+    wrote itself, in one line each: the output folder inside an input, an earlier run's outputs)."""
+    for s in planned.skipped:
+        if s.reason == OUTPUT_FOLDER:
+            print(f"blurkit: left out {s.path} of the input: it is the output folder", file=sys.stderr)
+    own = [s for s in planned.skipped if s.reason == EARLIER_OUTPUT]
+    if own:
+        print(
+            f"blurkit: left out {len(own)} file(s) in the input folders that an earlier run wrote, as its report "
+            "vouches (listed by --report)",
+            file=sys.stderr,
+        )
+    other = [s for s in planned.skipped if s.reason not in (OUTPUT_FOLDER, EARLIER_OUTPUT)]
+    if not other:
         return
-    print(f"blurkit: skipped {len(planned.skipped)} file(s) in the input folders:", file=sys.stderr)
-    for s in planned.skipped[:SKIPPED_SHOWN]:
+    print(f"blurkit: skipped {len(other)} file(s) in the input folders:", file=sys.stderr)
+    for s in other[:SKIPPED_SHOWN]:
         print(f"  {s.path}: {s.reason}", file=sys.stderr)
-    if len(planned.skipped) > SKIPPED_SHOWN:
-        print(f"  ... and {len(planned.skipped) - SKIPPED_SHOWN} more (all listed by --report)", file=sys.stderr)
+    if len(other) > SKIPPED_SHOWN:
+        print(f"  ... and {len(other) - SKIPPED_SHOWN} more (all listed by --report)", file=sys.stderr)
 
 
 def _say_names(planned: Plan, args: argparse.Namespace) -> None:

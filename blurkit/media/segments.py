@@ -18,7 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from blurkit.atomic import atomic_destination
+from blurkit.atomic import atomic_destination, same_file
+from blurkit.errors import ReplacesInputError
 from blurkit.media.ffmpeg import VideoInfo, concat_listing, container_of, join_args, probe, run_ffmpeg
 from blurkit.media.video import (
     FrameRegions,
@@ -82,7 +83,9 @@ def join_segments(
     dry_run: bool = False,
 ) -> FileResult:
     """One output from the segments' files, written atomically to ``dst``, and one result for the file: a
-    face crossing a seam is one track in it."""
+    face crossing a seam is one track in it. Refuses a ``dst`` that is ``src`` (behind the door's check)."""
+    if not dry_run and same_file(src, dst):
+        raise ReplacesInputError("the output would replace the input; choose another output path")
     p = probe(src)
     info = p.info
     parts = sorted(parts, key=lambda r: r.segment.first)
