@@ -14,13 +14,13 @@ from blurkit.atomic import check_destination, write_atomically
 from blurkit.detect import detect_faces
 from blurkit.errors import BlurkitError, MediaError
 from blurkit.media import kind_of
-from blurkit.media.image import Photo, encode_photo, output_format, read_photo
+from blurkit.media.image import Photo, encode_photo, output_format, read_photo, views
 from blurkit.media.video import anonymize_video
 from blurkit.obscure import TrackMemory, mask_of, mask_regions
 from blurkit.regions import Region
 from blurkit.render import render_frame
 from blurkit.result import FileResult
-from blurkit.second_look import second_look
+from blurkit.second_look import outside, second_look
 from blurkit.settings import Settings
 
 Progress = Callable[[int, int], None]
@@ -48,14 +48,27 @@ def anonymize_image(
     return render_frame(image, regions, settings), regions
 
 
-def find_faces(pixels: np.ndarray, settings: Settings | None = None, *, extra: Sequence[Region] = ()) -> list[Region]:
+def find_faces(
+    pixels: np.ndarray,
+    settings: Settings | None = None,
+    *,
+    extra: Sequence[Region] = (),
+    alpha: np.ndarray | None = None,
+) -> list[Region]:
     """Every face ``anonymize_image`` and a photo export cover in an upright RGB array: the main pass's
     detections (and ``extra``, drawn regions), then what the second look finds in the picture with those
     obscured (source "second-look"; none when ``settings.second_look`` is "off"). What a front end reviews,
-    so it sees the second look's finds."""
+    so it sees the second look's finds. With ``alpha`` (a photo's transparency) every view a viewer may see
+    is searched, the colour alone and the picture over white and over black, and their finds are joined."""
     settings = settings or Settings()
-    regions = [*detect_faces(pixels, settings), *extra]
-    return regions if settings.second_look == "off" else regions + second_look(pixels, regions, settings)
+    seen = views(pixels, alpha)
+    regions = [*detect_faces(seen[0], settings), *extra]
+    for view in seen[1:]:  # a face found again in another view is the same face
+        regions += outside(detect_faces(view, settings), regions, settings, pixels.shape)
+    if settings.second_look != "off":
+        for view in seen:
+            regions += second_look(view, regions, settings)
+    return regions
 
 
 def anonymize_file(
@@ -125,8 +138,12 @@ def _anonymize_photo(
 ) -> FileResult:
     fmt = output_format(dst)
     photo = read_photo(src)
-    # a reviewed list is obscured as given, with no second look
-    regions = find_faces(photo.pixels, settings, extra=extra) if regions is None else [*regions, *extra]
+    # a reviewed list is obscured as given, with no second look; a face found in any view is obscured in every
+    # channel: its colour as the output's, its transparency made opaque
+    if regions is None:
+        regions = find_faces(photo.pixels, settings, extra=extra, alpha=photo.alpha)
+    else:
+        regions = [*regions, *extra]
     height, width = photo.pixels.shape[:2]
     result = FileResult(
         src, dst, "photo", "dry-run" if dry_run else "written", regions=regions, width=width, height=height

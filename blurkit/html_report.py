@@ -174,7 +174,7 @@ def _thumbnail(r: FileResult, check: CheckResult | None, settings: Settings) -> 
             residual = [x for x in residual if x.in_frame(index)]
             caption = f"frame {index} of the output"
         else:
-            index, pixels, covered, caption = None, read_photo(r.dst).pixels, r.regions, "the output"
+            index, pixels, covered, caption = None, read_photo(r.dst).shown, r.regions, "the output (over white)"
     except Exception as exc:  # a thumbnail is a courtesy; the report goes on without one
         return f'<p class="warn">no picture: the output could not be read ({_text(exc)})</p>'
     height, width = pixels.shape[:2]

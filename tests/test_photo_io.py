@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from photo_fixtures import (
     D50_XYZ,
+    INK_MODES,
     MARKER,
     PLANTED_DATE,
     SOI,
@@ -21,15 +22,17 @@ from photo_fixtures import (
     display_p3_like_icc,
     linear_grey_icc,
     load_rgb,
+    over_white,
     p3_like_to_srgb,
     planted_exif,
+    save_ink,
     srgb_encode,
     write_planted,
 )
 from PIL import Image, IptcImagePlugin
 from PIL.ExifTags import IFD
 
-from blurkit import MediaError, Region, Settings, anonymize_file, detect_faces, load_photo, mask_regions
+from blurkit import MediaError, Region, Settings, anonymize_file, check_file, detect_faces, load_photo, mask_regions
 from blurkit.obscure import mask_of
 from blurkit.regions import boxes_of, iou_matrix
 
@@ -441,3 +444,29 @@ def test_1_bit_and_palette_photos_convert_as_they_look(tmp_path: Path, hopper: n
     for name, im in (("bitmap.tif", bitmap), ("bitmap.png", bitmap), ("palette.png", palette)):
         im.save(tmp_path / name)
         assert np.array_equal(load_photo(tmp_path / name).pixels, np.asarray(im.convert("RGB"))), name
+
+
+INK_SUFFIX = {"webp": ".webp", "tif": ".tif", "heic": ".heic"}
+
+
+@pytest.mark.parametrize("mode", INK_MODES)
+def test_a_face_held_only_in_the_transparency_layer_is_found_and_obscured(
+    tmp_path: Path, hopper: np.ndarray, mode: str
+) -> None:
+    """Colour all black, the face in the alpha channel alone ("ink", cut-outs): a browser shows the face on a
+    white page. Detection looks at what a viewer sees, so the face is covered in every channel."""
+    suffix = INK_SUFFIX.get(mode, ".png")
+    src = save_ink(tmp_path / f"ink{suffix}", hopper, mode)
+    seen = over_white(src)
+    assert detect_faces(seen)  # the face is there for anyone who opens the file
+    dst = tmp_path / f"out{suffix}"
+    result = anonymize_file(src, dst)
+    assert result.faces >= 1
+    shown = over_white(dst)
+    inside = mask_of(shown.shape, mask_regions(result.regions, Settings(), 512, 600))
+    cx, cy = max(detect_faces(seen), key=lambda r: r.score).center
+    assert inside[int(cy), int(cx)]
+    # what a viewer sees of the face is gone: no detection over it, and no trace of its picture left
+    assert not [r for r in detect_faces(shown) if r.score >= Settings().check_threshold]
+    assert np.nan_to_num(correlation(seen[inside][:, 0], shown[inside][:, 0])) < 0.3
+    assert check_file(dst, written=result).status == "clean"

@@ -71,6 +71,27 @@ class Photo:
     format: str  # Pillow format name of the source
     tags: tuple[str, ...] = ()  # names (never values) of the metadata it carried, none of which is written
 
+    @property
+    def views(self) -> list[np.ndarray]:
+        return views(self.pixels, self.alpha)
+
+    @property
+    def shown(self) -> np.ndarray:
+        """What a browser shows on a white page."""
+        return self.views[min(1, len(self.views) - 1)]
+
+
+def views(pixels: np.ndarray, alpha: np.ndarray | None) -> list[np.ndarray]:
+    """What a viewer can see of a picture, each an RGB array to detect faces in: its colour channels, and, when
+    any pixel is transparent, the picture over white and over black. A face may live in the transparency
+    alone (an "ink" picture: colour all black, alpha the face) or in colour that only an opaque viewer shows."""
+    if alpha is None or alpha.min() == 255:
+        return [pixels]
+    a = alpha[:, :, None].astype(np.float32) * np.float32(1 / 255)
+    over_black = pixels * a
+    over_white = over_black + np.float32(255) * (1 - a)
+    return [pixels, *(np.clip(v + 0.5, 0, 255).astype(np.uint8) for v in (over_white, over_black))]
+
 
 def read_photo(path: Path) -> Photo:
     try:
