@@ -14,6 +14,7 @@ from blurkit.batch import list_media
 from blurkit.check import CheckResult, check_file, outputs_in_report, written_by_blurkit
 from blurkit.cli import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, add_setting
 from blurkit.media import kind_of
+from blurkit.naming import shown_name as _shown
 from blurkit.settings import Settings, setting_fields
 
 # Exit status when every file was checked and at least one still shows a face.
@@ -131,8 +132,3 @@ def _say(r: CheckResult) -> None:
         print(f"  {at}x={x.x0:.0f} y={x.y0:.0f} w={x.width:.0f} h={x.height:.0f} score {x.score:.2f}")
     if len(r.findings) > SHOWN:
         print(f"  ... and {len(r.findings) - SHOWN} more (--json lists all)")
-
-
-def _shown(path: object) -> str:
-    """A file name as one line of text: a newline or a terminal escape in a name cannot forge output."""
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(path))

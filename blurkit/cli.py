@@ -16,7 +16,7 @@ from blurkit.atomic import check_writable
 from blurkit.batch import Job, Plan, output_is_a_file, plan, run
 from blurkit.errors import BlurkitError
 from blurkit.media import kind_of
-from blurkit.naming import NAMINGS
+from blurkit.naming import NAMINGS, shown_name
 from blurkit.regions import Region
 from blurkit.report import check_outputs, is_html, write_name_map, write_report
 from blurkit.result import FileResult
@@ -243,7 +243,9 @@ def main(argv: list[str] | None = None) -> int:
         """A frame bar (with fps and ETA) for each video, closed by ``on_result``."""
         if args.quiet or kind_of(job.src) != "video":
             return None
-        frames.append(tqdm(desc=job.src.name, unit="frame", leave=False, file=sys.stderr, dynamic_ncols=True))
+        frames.append(
+            tqdm(desc=shown_name(job.src.name), unit="frame", leave=False, file=sys.stderr, dynamic_ncols=True)
+        )
 
         def update(done: int, total: int) -> None:
             frames[-1].total = total
@@ -252,7 +254,7 @@ def main(argv: list[str] | None = None) -> int:
         return update
 
     def on_part(job: Job, done: int, total: int) -> None:
-        bar.set_postfix_str(f"{job.src.name}: {done}/{total} segments", refresh=True)
+        bar.set_postfix_str(f"{shown_name(job.src.name)}: {done}/{total} segments", refresh=True)
 
     try:
         results += run(
@@ -316,7 +318,7 @@ def _say_skipped(planned: Plan) -> None:
         return
     print(f"blurkit: skipped {len(planned.skipped)} file(s) in the input folders:", file=sys.stderr)
     for s in planned.skipped[:SKIPPED_SHOWN]:
-        print(f"  {s.path}: {s.reason}", file=sys.stderr)
+        print(f"  {shown_name(s.path)}: {s.reason}", file=sys.stderr)
     if len(planned.skipped) > SKIPPED_SHOWN:
         print(f"  ... and {len(planned.skipped) - SKIPPED_SHOWN} more (all listed by --report)", file=sys.stderr)
 
@@ -326,7 +328,7 @@ def _say_names(planned: Plan, args: argparse.Namespace) -> None:
     if planned.revealing:
         print(
             f"blurkit: {len(planned.revealing)} output name(s) look like a camera's or a date, e.g. "
-            f"{planned.revealing[0].name}; they can give away when and with what it was taken "
+            f"{shown_name(planned.revealing[0].name)}; they can give away when and with what it was taken "
             "(--names random or sequential leaves them out)",
             file=sys.stderr,
         )
@@ -340,4 +342,4 @@ def _say_names(planned: Plan, args: argparse.Namespace) -> None:
 
 
 def _say_failed(r: FileResult) -> None:
-    tqdm.write(f"blurkit: {r.src}: {r.error}", file=sys.stderr)
+    tqdm.write(f"blurkit: {shown_name(r.src)}: {r.error}", file=sys.stderr)

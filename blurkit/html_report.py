@@ -22,6 +22,7 @@ from blurkit.batch import Skipped
 from blurkit.check import CheckResult
 from blurkit.media.image import read_photo
 from blurkit.media.video import read_video_frame
+from blurkit.naming import shown_name
 from blurkit.obscure import mask_regions
 from blurkit.regions import Region
 from blurkit.result import FileResult
@@ -83,7 +84,8 @@ def build_html(
 
 
 def _text(value: object) -> str:
-    return escape(str(value), quote=True)
+    """Text from outside (a name, an error) escaped, on one line, with a name's bytes that are not UTF-8 as \\xNN."""
+    return escape(shown_name(str(value)), quote=True)
 
 
 def _residual(check: CheckResult | None) -> str:

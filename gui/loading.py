@@ -71,7 +71,7 @@ class Loading:
             added.append(doc)
         self.store.setValue("last_folder", str(paths[0] if paths[0].is_dir() else paths[0].parent))
         if unsupported:
-            names = ", ".join(p.name for p in unsupported)
+            names = ", ".join(blurkit.shown_name(p.name) for p in unsupported)
             self._dialog(
                 "Some files were not opened",
                 f"<p>blurkit cannot open: {names}.</p><p>It opens photos "
