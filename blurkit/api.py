@@ -14,6 +14,7 @@ from blurkit.atomic import check_destination, write_atomically
 from blurkit.detect import detect_faces
 from blurkit.errors import BlurkitError, MediaError
 from blurkit.media import kind_of
+from blurkit.media.ffmpeg import probe
 from blurkit.media.image import Photo, encode_photo, output_format, read_photo, views
 from blurkit.media.video import anonymize_video
 from blurkit.obscure import TrackMemory, mask_of, mask_regions
@@ -107,6 +108,10 @@ def anonymize_file(
         check_destination(src, dst, overwrite)
     started = time.perf_counter()
     if kind == "video":
+        # a file cut short would come out shorter without a word: refused unless the user accepts it
+        shortfall = probe(src).shortfall
+        if shortfall and settings.partial != "accept":
+            raise MediaError(f"{shortfall}; refused (--partial accept anonymizes the frames it holds)")
         result = anonymize_video(
             src,
             dst,
@@ -120,6 +125,8 @@ def anonymize_file(
             visible_tracks=visible_tracks,
             memory=memory,
         )
+        if shortfall:
+            result.details["shortfall"] = shortfall
     else:
         result = _anonymize_photo(src, dst, settings, regions, list(extra_regions), overwrite, dry_run, memory)
     result.seconds = time.perf_counter() - started

@@ -34,6 +34,7 @@ DETECTORS = ("centerface", "mediapipe", "both")
 PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
 AUDIO = ("keep", "drop")
 SECOND_LOOK = ("on", "off")
+PARTIAL = ("refuse", "accept")
 # Video settings of --fast: sparser, coarser detection and the quickest encoder preset
 # (benchmarks/video_bench.py measures both against deface).
 FAST_VIDEO = {"detect_every": 12, "detect_megapixels": 1.0, "preset": "ultrafast"}
@@ -147,6 +148,13 @@ class Settings:
         "video",
         between=(0.1, 16),
         metavar="MP",
+    )
+    partial: str = _setting(
+        "refuse",
+        "a video that ends before its container says it does (an interrupted copy or download): refuse it, or "
+        "accept it and anonymize the frames it holds (the report records the shortfall either way)",
+        "video",
+        choices=PARTIAL,
     )
 
     def __post_init__(self) -> None:
