@@ -156,8 +156,13 @@ def _anonymize_photo(
         src, dst, "photo", "dry-run" if dry_run else "written", regions=regions, width=width, height=height
     )
     result.details["removed_metadata"] = list(photo.tags)
-    if photo.format in ("HEIF", "AVIF") and fmt != "HEIF":
-        result.details["note"] = f"written as {fmt}"
+    notes = [f"written as {fmt}"] if photo.format in ("HEIF", "AVIF") and fmt != "HEIF" else []
+    if photo.more_images:
+        notes.append(
+            f"{photo.more_images} more image(s) in it (previews, depth or gain maps) not written, only the first"
+        )
+    if notes:
+        result.details["note"] = "; ".join(notes)
     if dry_run:
         return result
     pixels = render_frame(photo.pixels, regions, settings, memory=memory and memory.fresh())

@@ -237,6 +237,8 @@ def main(argv: list[str] | None = None) -> int:
         if r.status == "failed":
             bar.clear()
             _say_failed(r)
+        elif r.details.get("note") and not args.quiet:  # what was not written, or written otherwise
+            tqdm.write(f"blurkit: {shown_name(r.src)}: {r.details['note']}", file=sys.stderr)
         bar.update(1)
 
     def on_progress(job: Job) -> Progress | None:

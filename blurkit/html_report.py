@@ -138,6 +138,7 @@ def _file(i: int, r: FileResult, check: CheckResult | None, settings: Settings) 
         f"<tr><th>input</th><td><code>{_text(r.src)}</code></td></tr>",
         f"<tr><th>output</th><td><code>{_text(r.dst) if r.dst else '-'}</code></td></tr>",
         f"<tr><th>status</th><td>{_status(r)}</td></tr>",
+        f"<tr><th>note</th><td>{_text(r.details.get('note', '-'))}</td></tr>",
         f"<tr><th>faces covered</th><td>{r.faces}, of which {r.second_look_finds} found only by the second look; "
         f"{sum(1 for x in r.regions if x.source == 'manual')} region(s) drawn by hand</td></tr>",
         f"<tr><th>check of the output</th><td>{_residual(check)}</td></tr>",

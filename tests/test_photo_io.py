@@ -3,6 +3,7 @@ converted to sRGB, sideways phone photos are detected and written upright, each 
 
 from __future__ import annotations
 
+import json
 import struct
 from pathlib import Path
 
@@ -33,6 +34,7 @@ from PIL import Image, IptcImagePlugin
 from PIL.ExifTags import IFD
 
 from blurkit import MediaError, Region, Settings, anonymize_file, check_file, detect_faces, load_photo, mask_regions
+from blurkit.cli import main
 from blurkit.obscure import mask_of
 from blurkit.regions import boxes_of, iou_matrix
 
@@ -470,3 +472,17 @@ def test_a_face_held_only_in_the_transparency_layer_is_found_and_obscured(
     assert not [r for r in detect_faces(shown) if r.score >= Settings().check_threshold]
     assert np.nan_to_num(correlation(seen[inside][:, 0], shown[inside][:, 0])) < 0.3
     assert check_file(dst, written=result).status == "clean"
+
+
+def test_an_mpos_other_images_are_said_to_be_left_out(tmp_path: Path, hopper: np.ndarray, capsys) -> None:
+    """An MPO's second image (a preview, a depth or gain map) is not written: the summary and the report say so."""
+    src = tmp_path / "in" / "camera.jpg"
+    src.parent.mkdir()
+    primary = Image.fromarray(hopper)
+    primary.save(src, "MPO", save_all=True, append_images=[primary.resize((256, 300))], quality=95)
+    report = tmp_path / "report.json"
+    assert main([str(src), "-o", str(tmp_path / "out.jpg"), "--report", str(report)]) == 0
+    err = capsys.readouterr().err
+    assert "camera.jpg: 1 more image(s) in it (previews, depth or gain maps) not written, only the first" in err
+    (entry,) = json.loads(report.read_text())["files"]
+    assert entry["status"] == "written" and "1 more image(s)" in entry["note"]

@@ -62,6 +62,8 @@ FEW_LEVELS = 16
 MANY_LEVELS = 64
 # Levels are counted on a nearest-neighbour sample of about this many pixels along each side.
 PROBE_SIDE = 512
+# Rows composited at a time.
+BAND_ROWS = 256
 
 
 @dataclass
@@ -70,6 +72,7 @@ class Photo:
     alpha: np.ndarray | None  # uint8 transparency, when the source had one
     format: str  # Pillow format name of the source
     tags: tuple[str, ...] = ()  # names (never values) of the metadata it carried, none of which is written
+    more_images: int = 0  # images after the primary one (an MPO's previews, depth or gain maps), never written
 
     @property
     def views(self) -> list[np.ndarray]:
@@ -87,10 +90,17 @@ def views(pixels: np.ndarray, alpha: np.ndarray | None) -> list[np.ndarray]:
     alone (an "ink" picture: colour all black, alpha the face) or in colour that only an opaque viewer shows."""
     if alpha is None or alpha.min() == 255:
         return [pixels]
-    a = alpha[:, :, None].astype(np.float32) * np.float32(1 / 255)
-    over_black = pixels * a
-    over_white = over_black + np.float32(255) * (1 - a)
-    return [pixels, *(np.clip(v + 0.5, 0, 255).astype(np.uint8) for v in (over_white, over_black))]
+    return [pixels, _over(pixels, alpha, 255), _over(pixels, alpha, 0)]
+
+
+def _over(pixels: np.ndarray, alpha: np.ndarray, background: int) -> np.ndarray:
+    """The picture over a grey level, rounded, a band of rows at a time: whole-picture temporaries of a
+    180 MP photo would take gigabytes."""
+    out = np.empty_like(pixels)
+    for y in range(0, len(pixels), BAND_ROWS):
+        a = alpha[y : y + BAND_ROWS, :, None].astype(np.uint32)
+        out[y : y + BAND_ROWS] = (pixels[y : y + BAND_ROWS] * a + background * (255 - a) + 127) // 255
+    return out
 
 
 def read_photo(path: Path) -> Photo:
@@ -114,7 +124,9 @@ def _decode(fh: BinaryIO) -> Photo:
                     )
                 deep = _deep_colour(im)
                 im.load()
-                return _to_photo(im, fmt, _read_deep(fh) if deep else None)
+                photo = _to_photo(im, fmt, _read_deep(fh) if deep else None)
+                photo.more_images = getattr(im, "n_frames", 1) - 1
+                return photo
     except MediaError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
