@@ -256,7 +256,8 @@ def _probe_stream(path: Path, which: str) -> tuple[Probe, list[dict]]:
     streams = _input_dump(stderr)
     videos = [s for s in streams if s["kind"] == "Video" and "attached pic" not in s["line"]]
     if streams and not videos:  # (ffmpeg fails to map a stream that is not there)
-        raise MediaError("no video stream: it holds only " + " and ".join(sorted({s["kind"].lower() for s in streams})))
+        held = {"cover art" if "attached pic" in s["line"] else s["kind"].lower() for s in streams}
+        raise MediaError("no video stream: it holds only " + " and ".join(sorted(held)))
     if proc.returncode != 0:
         raise MediaError(f"not a readable video: {_error_line(stderr)}")
     matrix = _MATRIX.search(stderr)
