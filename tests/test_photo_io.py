@@ -33,6 +33,7 @@ from photo_fixtures import (
 from PIL import Image, IptcImagePlugin
 from PIL.ExifTags import IFD
 
+import blurkit.media.image
 from blurkit import MediaError, Region, Settings, anonymize_file, check_file, detect_faces, load_photo, mask_regions
 from blurkit.cli import main
 from blurkit.obscure import mask_of
@@ -486,3 +487,20 @@ def test_an_mpos_other_images_are_said_to_be_left_out(tmp_path: Path, hopper: np
     assert "camera.jpg: 1 more image(s) in it (previews, depth or gain maps) not written, only the first" in err
     (entry,) = json.loads(report.read_text())["files"]
     assert entry["status"] == "written" and "1 more image(s)" in entry["note"]
+
+
+def test_transparent_photos_have_a_lower_pixel_limit(tmp_path: Path, hopper: np.ndarray, monkeypatch) -> None:
+    """Three views of a transparent photo take about twice an opaque one's memory: its limit is half, so a photo
+    at either limit needs about the same (benchmarks/photo_memory.py). Refused in one line, before decoding."""
+    monkeypatch.setattr(blurkit.media.image, "MAX_TRANSPARENT_PIXELS", 512 * 600 - 1)
+    opaque, cutout = tmp_path / "opaque.png", tmp_path / "cutout.png"
+    Image.fromarray(hopper).save(opaque)
+    rgba = Image.fromarray(hopper)
+    rgba.putalpha(200)
+    rgba.save(cutout)
+    assert anonymize_file(opaque, tmp_path / "out1.png").faces
+    with pytest.raises(
+        MediaError, match=r"^refused: 0\.3 MP with transparency needs more memory .*\(at most 0\.3 MP\)"
+    ):
+        anonymize_file(cutout, tmp_path / "out2.png")
+    assert not (tmp_path / "out2.png").exists()

@@ -24,9 +24,14 @@ from blurkit.errors import MediaError
 
 register_heif_opener()
 
-# Pillow's own guard against decompression bombs; 180 MP covers any camera.
+# Pillow's own guard against decompression bombs; 180 MP covers any camera. A photo export peaks at about
+# 14 bytes per pixel over 0.6 GB (benchmarks/photo_memory.py, 4-36 MP): about 3 GB at this limit, so one at a
+# time fits an 8 GB laptop; -j N holds N at once.
 MAX_PIXELS = 180_000_000
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+# A photo with transparency is decoded with its alpha and searched in three views (see ``views``): about
+# 33 bytes per pixel (2-9 MP), so half the limit keeps it near 3 GB too.
+MAX_TRANSPARENT_PIXELS = MAX_PIXELS // 2
 
 # Only these decoders run, whatever a file's name claims (no EPS, PSD, ... plugins).
 READ_FORMATS = ["JPEG", "PNG", "WEBP", "TIFF", "BMP", "HEIF", "AVIF"]
@@ -121,6 +126,11 @@ def _decode(fh: BinaryIO) -> Photo:
                 if getattr(im, "n_frames", 1) > 1 and fmt != "MPO":
                     raise MediaError(
                         f"has {im.n_frames} frames (animation or multi-page); blurkit obscures single images only"
+                    )
+                if im.has_transparency_data and im.width * im.height > MAX_TRANSPARENT_PIXELS:
+                    raise MediaError(
+                        f"refused: {im.width * im.height / 1e6:.1f} MP with transparency needs more memory than "
+                        f"blurkit allows (at most {MAX_TRANSPARENT_PIXELS / 1e6:.1f} MP); flatten or split it first"
                     )
                 deep = _deep_colour(im)
                 im.load()
