@@ -10,7 +10,7 @@ from blurkit.errors import BlurkitError, Cancelled, DetectionError, MediaError, 
 from blurkit.follow import follow_region
 from blurkit.media import PHOTO_SUFFIXES, VIDEO_SUFFIXES
 from blurkit.media.video import VideoInfo, probe_video, read_video_frame, video_detection_settings
-from blurkit.naming import NAMINGS, new_name, revealing_name
+from blurkit.naming import NAMINGS, new_name, revealing_name, shown_name
 from blurkit.obscure import TrackMemory, mask_regions, obscure
 from blurkit.regions import Region
 from blurkit.render import render_frame
@@ -63,6 +63,7 @@ __all__ = [
     "revealing_name",
     "run_batch",
     "setting_fields",
+    "shown_name",
     "video_detection_settings",
     "write_report",
 ]

@@ -15,14 +15,15 @@ from blurkit.detect import detect_faces
 from blurkit.door import admit, file_sha256
 from blurkit.errors import MediaError, ReplacesInputError
 from blurkit.media import kind_of
-from blurkit.media.image import Photo, encode_photo, output_format, read_photo
+from blurkit.media.ffmpeg import probe
+from blurkit.media.image import Photo, encode_photo, output_format, read_photo, views
 from blurkit.media.video import anonymize_video
 from blurkit.obscure import TrackMemory, mask_of, mask_regions
 from blurkit.regions import Region
 from blurkit.render import render_frame
 from blurkit.request import Control, Job, Progress, Run
 from blurkit.result import FileResult
-from blurkit.second_look import second_look
+from blurkit.second_look import outside, second_look
 from blurkit.settings import Settings
 
 
@@ -48,14 +49,27 @@ def anonymize_image(
     return render_frame(image, regions, settings), regions
 
 
-def find_faces(pixels: np.ndarray, settings: Settings | None = None, *, extra: Sequence[Region] = ()) -> list[Region]:
+def find_faces(
+    pixels: np.ndarray,
+    settings: Settings | None = None,
+    *,
+    extra: Sequence[Region] = (),
+    alpha: np.ndarray | None = None,
+) -> list[Region]:
     """Every face ``anonymize_image`` and a photo export cover in an upright RGB array: the main pass's
     detections (and ``extra``, drawn regions), then what the second look finds in the picture with those
     obscured (source "second-look"; none when ``settings.second_look`` is "off"). What a front end reviews,
-    so it sees the second look's finds."""
+    so it sees the second look's finds. With ``alpha`` (a photo's transparency) every view a viewer may see
+    is searched, the colour alone and the picture over white and over black, and their finds are joined."""
     settings = settings or Settings()
-    regions = [*detect_faces(pixels, settings), *extra]
-    return regions if settings.second_look == "off" else regions + second_look(pixels, regions, settings)
+    seen = views(pixels, alpha)
+    regions = [*detect_faces(seen[0], settings), *extra]
+    for view in seen[1:]:  # a face found again in another view is the same face
+        regions += outside(detect_faces(view, settings), regions, settings, pixels.shape)
+    if settings.second_look != "off":
+        for view in seen:
+            regions += second_look(view, regions, settings)
+    return regions
 
 
 def anonymize_file(
@@ -110,6 +124,10 @@ def anonymize_job(job: Job, run: Run, control: Control | None = None) -> FileRes
         raise ReplacesInputError("the output would replace the input; choose another output path")
     started = time.perf_counter()
     if kind == "video":
+        # a file cut short would come out shorter without a word: refused unless the user accepts it
+        shortfall = probe(src).shortfall
+        if shortfall and settings.partial != "accept":
+            raise MediaError(f"{shortfall}; refused (--partial accept anonymizes the frames it holds)")
         # anonymize_video keeps its keywords: the request is unpacked at this boundary
         result = anonymize_video(
             src,
@@ -124,6 +142,8 @@ def anonymize_job(job: Job, run: Run, control: Control | None = None) -> FileRes
             visible_tracks=job.visible_tracks,
             memory=job.memory,
         )
+        if shortfall:
+            result.details["shortfall"] = shortfall
     else:
         result = _anonymize_photo(
             src, dst, settings, job.regions, list(job.extra_regions), run.overwrite, run.dry_run, job.memory
@@ -146,15 +166,24 @@ def _anonymize_photo(
 ) -> FileResult:
     fmt = output_format(dst)
     photo = read_photo(src)
-    # a reviewed list is obscured as given, with no second look
-    regions = find_faces(photo.pixels, settings, extra=extra) if regions is None else [*regions, *extra]
+    # a reviewed list is obscured as given, with no second look; a face found in any view is obscured in every
+    # channel: its colour as the output's, its transparency made opaque
+    if regions is None:
+        regions = find_faces(photo.pixels, settings, extra=extra, alpha=photo.alpha)
+    else:
+        regions = [*regions, *extra]
     height, width = photo.pixels.shape[:2]
     result = FileResult(
         src, dst, "photo", "dry-run" if dry_run else "written", regions=regions, width=width, height=height
     )
     result.details["removed_metadata"] = list(photo.tags)
-    if photo.format in ("HEIF", "AVIF") and fmt != "HEIF":
-        result.details["note"] = f"written as {fmt}"
+    notes = [f"written as {fmt}"] if photo.format in ("HEIF", "AVIF") and fmt != "HEIF" else []
+    if photo.more_images:
+        notes.append(
+            f"{photo.more_images} more image(s) in it (previews, depth or gain maps) not written, only the first"
+        )
+    if notes:
+        result.details["note"] = "; ".join(notes)
     if dry_run:
         return result
     pixels = render_frame(photo.pixels, regions, settings, memory=memory and memory.fresh())

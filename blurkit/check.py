@@ -22,7 +22,7 @@ from blurkit.detect import detect_faces
 from blurkit.errors import BlurkitError, Cancelled, MediaError
 from blurkit.media import kind_of
 from blurkit.media.ffmpeg import FrameReader, probe
-from blurkit.media.image import read_photo
+from blurkit.media.image import Photo, read_photo
 from blurkit.media.video import video_detection_settings
 from blurkit.regions import Region, merge_overlapping
 from blurkit.result import FileResult
@@ -67,6 +67,15 @@ def check_pixels(pixels: np.ndarray, settings: Settings, covered: Sequence[Regio
     return outside(merge_overlapping(found), covered, settings, pixels.shape)
 
 
+def check_photo(photo: Photo, settings: Settings, covered: Sequence[Region] = ()) -> list[Region]:
+    """Faces in every view a viewer may see of a photo (its colour, and with transparency the picture over
+    white and over black), each face once, outside ``covered``."""
+    findings: list[Region] = []
+    for view in photo.views:
+        findings += outside(check_pixels(view, settings, covered), findings, settings, view.shape)
+    return findings
+
+
 def check_file(
     path: str | Path,
     settings: Settings | None = None,
@@ -89,7 +98,7 @@ def check_file(
             raise MediaError("no such file" if not path.exists() else "not a regular file")
         if kind == "photo":
             covered = written.regions if written is not None else []
-            findings, frames = check_pixels(read_photo(path).pixels, settings, covered), 1
+            findings, frames = check_photo(read_photo(path), settings, covered), 1
         else:
             per_frame = written.frames if written is not None else None
             findings, frames = _check_video(path, settings, per_frame, progress, cancel)

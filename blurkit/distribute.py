@@ -327,9 +327,11 @@ def _split(jobs: Sequence[Job], slots: int) -> dict[Job, list[Segment]]:
         if kind_of(job.src) != "video" or job.reviewed or part_container(job.dst) is None:
             continue
         try:
-            lengths[job] = probe(job.src).info.duration
+            p = probe(job.src)
         except BlurkitError:
             continue  # the file task reports it
+        if p.shortfall is None:  # a file cut short goes whole: anonymize_file refuses it or records it
+            lengths[job] = p.info.duration
     share = sum(lengths.values()) / slots
     out = {}
     for job, seconds in lengths.items():

@@ -21,6 +21,7 @@ from blurkit.batch import Skipped
 from blurkit.check import CheckResult
 from blurkit.media.image import read_photo
 from blurkit.media.video import read_video_frame
+from blurkit.naming import shown_name
 from blurkit.obscure import mask_regions
 from blurkit.regions import Region
 from blurkit.result import FileResult
@@ -83,7 +84,8 @@ def build_html(
 
 
 def _text(value: object) -> str:
-    return escape(str(value), quote=True)
+    """Text from outside (a name, an error) escaped, on one line, with a name's bytes that are not UTF-8 as \\xNN."""
+    return escape(shown_name(str(value)), quote=True)
 
 
 def _residual(check: CheckResult | None) -> str:
@@ -136,6 +138,7 @@ def _file(i: int, r: FileResult, check: CheckResult | None, settings: Settings) 
         f"<tr><th>input</th><td><code>{_text(r.src)}</code></td></tr>",
         f"<tr><th>output</th><td><code>{_text(r.dst) if r.dst else '-'}</code></td></tr>",
         f"<tr><th>status</th><td>{_status(r)}</td></tr>",
+        f"<tr><th>note</th><td>{_text(r.details.get('note', '-'))}</td></tr>",
         f"<tr><th>faces covered</th><td>{r.faces}, of which {r.second_look_finds} found only by the second look; "
         f"{sum(1 for x in r.regions if x.source == 'manual')} region(s) drawn by hand</td></tr>",
         f"<tr><th>check of the output</th><td>{_residual(check)}</td></tr>",
@@ -174,7 +177,7 @@ def _thumbnail(r: FileResult, check: CheckResult | None, settings: Settings) -> 
             residual = [x for x in residual if x.in_frame(index)]
             caption = f"frame {index} of the output"
         else:
-            index, pixels, covered, caption = None, read_photo(r.dst).pixels, r.regions, "the output"
+            index, pixels, covered, caption = None, read_photo(r.dst).shown, r.regions, "the output (over white)"
     except Exception as exc:  # a thumbnail is a courtesy; the report goes on without one
         return f'<p class="warn">no picture: the output could not be read ({_text(exc)})</p>'
     height, width = pixels.shape[:2]

@@ -3,6 +3,7 @@ a picture was taken, and a folder's name may give away whose it was."""
 
 from __future__ import annotations
 
+import os
 import re
 import secrets
 from pathlib import PurePath
@@ -36,3 +37,11 @@ def new_name(suffix: str, naming: str, index: int, total: int) -> str:
 def revealing_name(relative: PurePath) -> bool:
     """Whether a kept name or one of its folders looks like a camera's, a phone's or a date."""
     return any(_REVEALING.search(part) for part in relative.parts)
+
+
+def shown_name(path: str | os.PathLike[str]) -> str:
+    """A file name as a person reads it, on one line: each byte that is not UTF-8 as ``\\xNN`` (names from USB
+    sticks and archives made on Windows; Python holds them as surrogates, which no UTF-8 text can carry) and
+    any other unprintable character (a newline) escaped as Python writes it, so no name can forge a line."""
+    text = os.fsencode(path).decode("utf-8", "backslashreplace")
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)

@@ -65,15 +65,17 @@ def write_report(
     path = Path(path)
     if is_html(path):
         data = build_html(results, settings, skipped=skipped, naming=naming, checks=checks).encode()
-    else:
+    else:  # a name that is not UTF-8 comes out as JSON's \udcNN escapes, which json.loads and os.fsencode undo
         data = json.dumps(build_report(results, settings, skipped, naming), indent=1).encode()
     write_atomically(path, data, overwrite)
 
 
 def write_name_map(path: Path, results: Sequence[FileResult], *, overwrite: bool = False) -> None:
-    """input,output per written file: the one record that links renamed outputs back to the originals."""
+    """input,output per written file: the one record that links renamed outputs back to the originals. A name
+    that is not UTF-8 is written byte for byte as the file system holds it (read the map back with
+    ``errors="surrogateescape"``): this record must find the original again."""
     text = io.StringIO()
     rows = csv.writer(text)
     rows.writerow(["input", "output"])
     rows.writerows([str(r.src), str(r.dst)] for r in results if r.status == "written")
-    write_atomically(path, text.getvalue().encode(), overwrite)
+    write_atomically(path, text.getvalue().encode(errors="surrogateescape"), overwrite)

@@ -35,6 +35,7 @@ PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "sl
 AUDIO = ("keep", "drop")
 SECOND_LOOK = ("on", "off")
 ANY_ANGLE = ("on", "off")
+PARTIAL = ("refuse", "accept")
 # Video settings of --fast: sparser, coarser detection and the quickest encoder preset
 # (benchmarks/video_bench.py measures both against deface).
 FAST_VIDEO = {"detect_every": 12, "detect_megapixels": 1.0, "preset": "ultrafast"}
@@ -176,6 +177,13 @@ class Settings:
         metavar="MP",
         step=0.1,
         detection=True,
+    )
+    partial: str = _setting(
+        "refuse",
+        "a video that ends before its container says it does (an interrupted copy or download): refuse it, or "
+        "accept it and anonymize the frames it holds (the report records the shortfall either way)",
+        "video",
+        choices=PARTIAL,
     )
 
     def __post_init__(self) -> None:

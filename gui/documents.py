@@ -47,7 +47,8 @@ class MediaFile:
 
     @property
     def name(self) -> str:
-        return self.path.name
+        """As the window shows it: bytes that are not UTF-8 as \\xNN (Qt would drop them without a word)."""
+        return blurkit.shown_name(self.path.name)
 
     @property
     def off(self) -> frozenset[int]:

@@ -71,7 +71,7 @@ class Loading:
             added.append(doc)
         self.store.setValue("last_folder", str(paths[0] if paths[0].is_dir() else paths[0].parent))
         if unsupported:
-            names = ", ".join(p.name for p in unsupported)
+            names = ", ".join(blurkit.shown_name(p.name) for p in unsupported)
             self._dialog(
                 "Some files were not opened",
                 f"<p>blurkit cannot open: {names}.</p><p>It opens photos "
@@ -140,11 +140,11 @@ class Loading:
         def work(task: Task) -> tuple[np.ndarray, list[blurkit.Region] | None, Exception | None]:
             photo = blurkit.load_photo(doc.path)
             if not detect:
-                return photo.pixels, None, None
-            try:  # the main pass and the second look, as a photo export finds them
-                return photo.pixels, blurkit.find_faces(photo.pixels, settings), None
+                return photo.shown, None, None
+            try:  # the main pass and the second look, in every view of it, as a photo export finds them
+                return photo.shown, blurkit.find_faces(photo.pixels, settings, alpha=photo.alpha), None
             except blurkit.BlurkitError as exc:
-                return photo.pixels, None, exc
+                return photo.shown, None, exc
 
         def done(result: tuple) -> None:
             pixels, regions, error = result

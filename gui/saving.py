@@ -134,7 +134,7 @@ class Saving:
         cancelled = [doc.name for doc, r in pairs if texts.was_cancelled(r)]
         failed = [(doc.name, r) for doc, r in pairs if r.status == "failed" and not texts.was_cancelled(r)]
         notes = [f"{doc.name}: {r.details['note']}." for doc, r in saved if r.details.get("note")]
-        revealing = [r.dst.name for _, r in saved if blurkit.revealing_name(Path(r.dst.name))]
+        revealing = [blurkit.shown_name(r.dst.name) for _, r in saved if blurkit.revealing_name(Path(r.dst.name))]
         if revealing:
             notes.append(
                 f"{revealing[0]}{' and others' if len(revealing) > 1 else ''}: names like a camera's or a date "
@@ -148,7 +148,7 @@ class Saving:
         if saved:
             notes.append(texts.CHECK_NEXT)
         summary = texts.export_summary(
-            saved=[(doc.name, str(r.dst)) for doc, r in saved],
+            saved=[(doc.name, blurkit.shown_name(r.dst)) for doc, r in saved],
             failed=failed,
             faces=sum(r.faces for _, r in saved if r.kind == "photo"),
             tracks=sum(r.faces for _, r in saved if r.kind == "video"),

@@ -83,7 +83,7 @@ def was_cancelled(result: blurkit.FileResult) -> bool:
 def outcome(result: blurkit.FileResult) -> str:
     """How a save ended, for the file list."""
     if result.status == "written":
-        return f"Saved as {result.dst.name}"
+        return f"Saved as {blurkit.shown_name(result.dst.name)}"
     if was_cancelled(result):
         return "Cancelled, nothing saved"
     return f"Not saved: {result.error}"

@@ -247,3 +247,35 @@ def write_planted(rgb: np.ndarray, path: Path, alpha: np.ndarray | None = None) 
     else:
         raise ValueError(f"no planting for {suffix}")
     return path
+
+
+# --- a face held only in the transparency layer ------------------------------------------------
+
+INK_MODES = ("RGBA", "LA", "P", "webp", "tif", "heic")
+
+
+def save_ink(path: Path, rgb: np.ndarray, mode: str = "RGBA") -> Path:
+    """``rgb`` stored as ink: every colour sample black, alpha = 255 - grey. Over a white page it is the grey
+    picture, pixel for pixel; its colour channels alone are black. ``mode``: a PNG's mode (RGBA, LA, or P, a
+    palette of 256 blacks whose tRNS chunk holds the levels), or webp, tif or heic (RGBA)."""
+    grey = np.asarray(Image.fromarray(rgb).convert("L"))
+    alpha = 255 - grey
+    if mode == "LA":
+        im = Image.fromarray(np.dstack([np.zeros_like(alpha), alpha]), "LA")
+    elif mode == "P":
+        im = Image.fromarray(alpha, "L").convert("P")  # an index per level, then every entry black
+        im.putpalette([0] * 768)
+        im.info["transparency"] = bytes(range(256))
+    else:
+        im = Image.fromarray(np.dstack([np.zeros((*alpha.shape, 3), np.uint8), alpha]), "RGBA")
+    options = {"webp": {"lossless": True}, "heic": {"quality": -1}}.get(mode, {})
+    im.save(path, **options)
+    return path
+
+
+def over_white(path: Path) -> np.ndarray:
+    """What a browser shows of an image on a white page."""
+    with Image.open(path) as im:
+        rgba = np.asarray(im.convert("RGBA")).astype(np.float32)
+    a = rgba[:, :, 3:] / 255
+    return np.round(rgba[:, :, :3] * a + 255 * (1 - a)).astype(np.uint8)

@@ -10,7 +10,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from photo_fixtures import load_rgb
+from photo_fixtures import INK_MODES, load_rgb, save_ink
 from PIL import Image
 
 from blurkit import Region, Settings, detect_faces
@@ -154,3 +154,13 @@ def test_blurkits_own_erased_outputs_check_clean_with_their_report(raw: Path, tm
     assert main(["check", str(out), "--known", str(report), "--json", "-q"]) == EXIT_OK
     files = json.loads(capsys.readouterr().out)["files"]
     assert len(files) == 3 and all(f["status"] == "clean" and f["covered_left_out"] for f in files)
+
+
+@pytest.mark.parametrize("mode", ["RGBA", "LA", "P"])
+def test_a_face_in_the_transparency_layer_is_found(tmp_path: Path, mode: str, capsys) -> None:
+    """A check looks at what a viewer sees (over white, over black, the colour alone), not the colour alone:
+    an ink image's colour is all black and its face is in the alpha channel."""
+    assert mode in INK_MODES
+    ink = save_ink(tmp_path / "ink.png", load_rgb(SAMPLES / "grace_hopper.jpg"), mode)
+    assert main(["check", str(ink), "-q"]) == EXIT_FACES
+    assert "ink.png: 1 face(s)" in capsys.readouterr().out

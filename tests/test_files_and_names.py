@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import re
 from pathlib import Path
 
 import numpy as np
 import pytest
+from blurkit.check_cli import EXIT_FACES
 from photo_fixtures import load_rgb, sha256
 
 import blurkit.atomic
@@ -16,6 +18,7 @@ from blurkit import BlurkitError, anonymize_file
 from blurkit.batch import plan
 from blurkit.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, main
 from blurkit.naming import revealing_name
+from blurkit.result import FileResult
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_media"
 
@@ -311,3 +314,68 @@ def test_outputs_written_into_the_input_folder_are_not_anonymized_again(
     assert "0 file(s) anonymized" in lines[-1] and "1 kept" in lines[-1]
     skipped = json.loads(report.read_text())["skipped"]
     assert [s["reason"] for s in skipped] == ["blurkit's own output of an earlier run"]
+
+
+# names that are not UTF-8 (USB sticks, archives made on Windows): every output that names a file writes them
+# losslessly and visibly, and none of them crashes
+
+BAD = os.fsdecode(b"bad\xff.jpg")  # Python holds the byte as the surrogate \udcff
+BROKEN = os.fsdecode(b"broken\xfe.jpg")
+NOTES = os.fsdecode(b"notes\xfd.txt")
+
+
+@pytest.fixture(scope="module")
+def undecodable(tmp_path_factory) -> Path:
+    """A folder with a photo, a damaged photo and a text file, each named with a byte that is not UTF-8."""
+    folder = tmp_path_factory.mktemp("undecodable") / "in"
+    photo(folder / BAD)
+    (folder / BROKEN).write_bytes(b"\xff\xd8\xff not a photo")
+    (folder / NOTES).write_text("notes")
+    assert os.fsencode(folder / BAD).endswith(b"bad\xff.jpg")
+    return folder
+
+
+def test_undecodable_names_in_the_name_map_json_report_and_terminal(
+    undecodable: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    out, names, report = tmp_path / "out", tmp_path / "names.csv", tmp_path / "report.json"
+    args = [str(undecodable), "-o", str(out), "--name-map", str(names), "--report", str(report)]
+    assert main(args) == EXIT_FAILED  # the damaged photo, not the names
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    # the map holds the name byte for byte as the file system does: it finds the original again
+    assert b"bad\xff.jpg" in names.read_bytes()
+    with names.open(encoding="utf-8", errors="surrogateescape", newline="") as fh:
+        (row,) = list(csv.DictReader(fh))
+    assert Path(row["input"]) == undecodable / BAD and Path(row["input"]).is_file()
+    assert Path(row["output"]) == out / BAD and Path(row["output"]).is_file()
+    # the JSON report: \udcff escapes, which json.loads and os.fsencode turn back into the byte
+    text = report.read_text(encoding="ascii")
+    assert "bad\\udcff.jpg" in text
+    doc = json.loads(text)
+    inputs = {os.fsencode(f["input"]) for f in doc["files"]}
+    assert os.fsencode(undecodable / BAD) in inputs and os.fsencode(undecodable / BROKEN) in inputs
+    assert [os.fsencode(s["path"]) for s in doc["skipped"]] == [os.fsencode(undecodable / NOTES)]
+    # the terminal: the byte as \xNN, on one line each
+    assert f"blurkit: {undecodable}/broken\\xfe.jpg: " in err
+    assert f"  {undecodable}/notes\\xfd.txt: " in err
+
+
+def test_undecodable_names_in_the_html_report(undecodable: Path, tmp_path: Path) -> None:
+    report = tmp_path / "report.html"
+    assert main([str(undecodable), "-o", str(tmp_path / "out"), "--report", str(report), "-q"]) == EXIT_FAILED
+    html = report.read_text(encoding="utf-8")
+    for name in ("bad\\xff.jpg", "broken\\xfe.jpg", "notes\\xfd.txt"):
+        assert name in html
+    assert "\ufffd" not in html
+
+
+def test_undecodable_names_in_check_and_the_app(undecodable: Path, capsys: pytest.CaptureFixture) -> None:
+    from gui.documents import MediaFile
+    from gui.texts import outcome
+
+    assert main(["check", str(undecodable / BAD), "-q"]) == EXIT_FACES
+    assert f"{undecodable}/bad\\xff.jpg: 1 face(s)" in capsys.readouterr().out
+    assert MediaFile(undecodable / BAD, "photo").name == "bad\\xff.jpg"
+    saved = FileResult(undecodable / BAD, Path("/out") / BAD, "photo", "written")
+    assert outcome(saved) == "Saved as bad\\xff.jpg"

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from photo_fixtures import load_rgb, save_ink
 from PIL import Image, PngImagePlugin
 from PySide6.QtCore import QMimeData, QPoint, QPointF, QSettings, Qt, QTimer, QUrl
 from PySide6.QtGui import QDropEvent, QImage, QWheelEvent
@@ -440,3 +441,15 @@ def test_saved_names_random_numbered_or_kept_with_a_warning(window: MainWindow, 
     qtbot.waitUntil(lambda: not window.saving, timeout=WAIT_MS)
     summary = html.unescape(window.last_dialog.text())
     assert "IMG_20240501_143211-anonymized.jpg and others: names like a camera's or a date" in summary
+
+
+def test_a_face_in_the_transparency_layer_is_found_and_shown(
+    qtbot, window: MainWindow, samples: Path, tmp_path: Path
+) -> None:
+    """An ink picture (colour all black, the face in its alpha channel): the app finds the face a viewer sees
+    and shows the picture over white, not its black colour channels."""
+    hopper = load_rgb(samples / "grace_hopper.jpg")
+    open_and_wait(qtbot, window, save_ink(tmp_path / "ink.png", hopper))
+    assert window.current.detected
+    grey = np.asarray(Image.fromarray(hopper).convert("L"))
+    assert np.abs(shown_pixels(window)[:100, :, 0].astype(int) - grey[:100]).max() <= 1  # above the face

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from photo_fixtures import MARKER, load_rgb, write_planted
+from photo_fixtures import MARKER, load_rgb, save_ink, write_planted
 from PIL import Image
 
 from blurkit import anonymize_file, detect_faces
@@ -144,3 +144,17 @@ def test_removed_metadata_is_named_never_valued(tmp_path: Path) -> None:
     assert {"container tag make", "container tag creation_time", "video stream tag handler_name"} <= set(names)
     text = json.dumps(result.to_dict())
     assert "BKMAKE" not in text and "BKHANDLER" not in text and "2024-05-01" not in text
+
+
+def test_a_transparent_output_is_shown_as_a_viewer_sees_it(tmp_path: Path) -> None:
+    """An ink picture (colour all black, the face in its alpha channel): the thumbnail is the output over white,
+    as a browser shows it, not its solid black colour channels."""
+    hopper = load_rgb(SAMPLES / "grace_hopper.jpg")
+    save_ink(tmp_path / "ink.png", hopper)
+    report = tmp_path / "report.html"
+    assert main([str(tmp_path / "ink.png"), "-o", str(tmp_path / "out.png"), "--report", str(report), "-q"]) == EXIT_OK
+    (thumb,) = images(Page(report.read_text()))
+    grey = np.asarray(Image.fromarray(hopper).convert("L"), np.float64)  # ink over white is the grey photo
+    assert thumb.shape[:2] == grey.shape and thumb.std() > 20
+    above = thumb[:100, :, 0].astype(np.float64)  # above the face: as the photo was
+    assert np.corrcoef(above.ravel(), grey[:100].ravel())[0, 1] > 0.9

@@ -3,6 +3,7 @@ converted to sRGB, sideways phone photos are detected and written upright, each 
 
 from __future__ import annotations
 
+import json
 import struct
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import numpy as np
 import pytest
 from photo_fixtures import (
     D50_XYZ,
+    INK_MODES,
     MARKER,
     PLANTED_DATE,
     SOI,
@@ -21,15 +23,19 @@ from photo_fixtures import (
     display_p3_like_icc,
     linear_grey_icc,
     load_rgb,
+    over_white,
     p3_like_to_srgb,
     planted_exif,
+    save_ink,
     srgb_encode,
     write_planted,
 )
 from PIL import Image, IptcImagePlugin
 from PIL.ExifTags import IFD
 
-from blurkit import MediaError, Region, Settings, anonymize_file, detect_faces, load_photo, mask_regions
+import blurkit.media.image
+from blurkit import MediaError, Region, Settings, anonymize_file, check_file, detect_faces, load_photo, mask_regions
+from blurkit.cli import main
 from blurkit.obscure import mask_of
 from blurkit.regions import boxes_of, iou_matrix
 
@@ -441,3 +447,60 @@ def test_1_bit_and_palette_photos_convert_as_they_look(tmp_path: Path, hopper: n
     for name, im in (("bitmap.tif", bitmap), ("bitmap.png", bitmap), ("palette.png", palette)):
         im.save(tmp_path / name)
         assert np.array_equal(load_photo(tmp_path / name).pixels, np.asarray(im.convert("RGB"))), name
+
+
+INK_SUFFIX = {"webp": ".webp", "tif": ".tif", "heic": ".heic"}
+
+
+@pytest.mark.parametrize("mode", INK_MODES)
+def test_a_face_held_only_in_the_transparency_layer_is_found_and_obscured(
+    tmp_path: Path, hopper: np.ndarray, mode: str
+) -> None:
+    """Colour all black, the face in the alpha channel alone ("ink", cut-outs): a browser shows the face on a
+    white page. Detection looks at what a viewer sees, so the face is covered in every channel."""
+    suffix = INK_SUFFIX.get(mode, ".png")
+    src = save_ink(tmp_path / f"ink{suffix}", hopper, mode)
+    seen = over_white(src)
+    assert detect_faces(seen)  # the face is there for anyone who opens the file
+    dst = tmp_path / f"out{suffix}"
+    result = anonymize_file(src, dst)
+    assert result.faces >= 1
+    shown = over_white(dst)
+    inside = mask_of(shown.shape, mask_regions(result.regions, Settings(), 512, 600))
+    cx, cy = max(detect_faces(seen), key=lambda r: r.score).center
+    assert inside[int(cy), int(cx)]
+    # what a viewer sees of the face is gone: no detection over it, and no trace of its picture left
+    assert not [r for r in detect_faces(shown) if r.score >= Settings().check_threshold]
+    assert np.nan_to_num(correlation(seen[inside][:, 0], shown[inside][:, 0])) < 0.3
+    assert check_file(dst, written=result).status == "clean"
+
+
+def test_an_mpos_other_images_are_said_to_be_left_out(tmp_path: Path, hopper: np.ndarray, capsys) -> None:
+    """An MPO's second image (a preview, a depth or gain map) is not written: the summary and the report say so."""
+    src = tmp_path / "in" / "camera.jpg"
+    src.parent.mkdir()
+    primary = Image.fromarray(hopper)
+    primary.save(src, "MPO", save_all=True, append_images=[primary.resize((256, 300))], quality=95)
+    report = tmp_path / "report.json"
+    assert main([str(src), "-o", str(tmp_path / "out.jpg"), "--report", str(report)]) == 0
+    err = capsys.readouterr().err
+    assert "camera.jpg: 1 more image(s) in it (previews, depth or gain maps) not written, only the first" in err
+    (entry,) = json.loads(report.read_text())["files"]
+    assert entry["status"] == "written" and "1 more image(s)" in entry["note"]
+
+
+def test_transparent_photos_have_a_lower_pixel_limit(tmp_path: Path, hopper: np.ndarray, monkeypatch) -> None:
+    """Three views of a transparent photo take about twice an opaque one's memory: its limit is half, so a photo
+    at either limit needs about the same (benchmarks/photo_memory.py). Refused in one line, before decoding."""
+    monkeypatch.setattr(blurkit.media.image, "MAX_TRANSPARENT_PIXELS", 512 * 600 - 1)
+    opaque, cutout = tmp_path / "opaque.png", tmp_path / "cutout.png"
+    Image.fromarray(hopper).save(opaque)
+    rgba = Image.fromarray(hopper)
+    rgba.putalpha(200)
+    rgba.save(cutout)
+    assert anonymize_file(opaque, tmp_path / "out1.png").faces
+    with pytest.raises(
+        MediaError, match=r"^refused: 0\.3 MP with transparency needs more memory .*\(at most 0\.3 MP\)"
+    ):
+        anonymize_file(cutout, tmp_path / "out2.png")
+    assert not (tmp_path / "out2.png").exists()

@@ -7,6 +7,7 @@ runs; the truth is what that ffmpeg shows a viewer (rotation and crop applied, a
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 from pathlib import Path
@@ -191,3 +192,108 @@ def test_frame_reader_refuses_frames_of_another_size():
     """Given the wrong size (the sample is 640x360), the reader fails instead of yielding stripes."""
     with FrameReader(CLIP, 360, 640) as reader, pytest.raises(MediaError, match="frame 0 decodes at 640x360"):
         next(iter(reader))
+
+
+# streams, lengths and pixel shapes a player shows differently from a naive read (issue 26)
+
+
+@pytest.mark.parametrize(("sar", "size"), [("2/1", (320, 360)), ("4/3", (480, 360))])
+def test_anamorphic_video_keeps_its_sample_and_display_aspect(tmp_path, sar, size):
+    """Non-square pixels (a 16:9 picture stored 320 or 480 wide): the output keeps the stored size and the
+    pixel shape, so it shows at 16:9 as the input does, not squeezed."""
+    width, height = size
+    src = tmp_path / "in" / "anamorphic.mp4"
+    src.parent.mkdir()
+    ff("-i", str(CLIP), "-t", "1", "-vf", f"scale={width}:{height},setsar={sar}", "-c:v", "libx264", "-c:a", "copy",
+       str(src))  # fmt: skip
+    assert f"{width}x{height} [SAR {sar.replace('/', ':')} DAR 16:9]" in dump(src)
+    out = tmp_path / "out" / "out.mp4"
+    result = blurkit.anonymize_file(src, out)
+    assert (result.width, result.height) == (width, height) and result.faces >= 2
+    assert f"{width}x{height} [SAR {sar.replace('/', ':')} DAR 16:9]" in dump(out)
+    assert_faces_covered(src, out, width, height, frames=25, min_faces=25)
+
+
+def two_video_streams(path: Path, default: int) -> Path:
+    """A grey stream first, then the sample's picture, with sound; ``default``: the stream marked as the one a
+    player shows."""
+    path.parent.mkdir(exist_ok=True)
+    marks = ["-disposition:v:0", "default" if default == 0 else "0", "-disposition:v:1", "default" if default else "0"]
+    ff("-f", "lavfi", "-i", "color=c=gray:s=640x360:r=25:d=3", "-i", str(CLIP), "-map", "0:v", "-map", "1:v",
+       "-map", "1:a", "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "copy", *marks, str(path))  # fmt: skip
+    return path
+
+
+def test_the_stream_a_player_shows_is_the_one_anonymized(tmp_path):
+    """Two video streams, the second marked default: players show it, so it is the one written, covered."""
+    src = two_video_streams(tmp_path / "in" / "two.mp4", default=1)
+    out = tmp_path / "out" / "out.mp4"
+    result = blurkit.anonymize_file(src, out)
+    assert result.faces >= 2 and result.details["frames"] == 75
+    assert "extra video stream" in result.details["removed_metadata"]
+    seen, written = shown(CLIP, 640, 360), shown(out, 640, 360)
+    assert len(written) == 75
+    for index in (0, 37, 74):  # away from the faces, the picture is the default stream's
+        away = np.ones((360, 640), bool)
+        for face in detect_faces(seen[index], THOROUGH):
+            r = face.scaled(2.0).clipped(640, 360)
+            away[round(r.y0) : round(r.y1), round(r.x0) : round(r.x1)] = False
+        assert changed(seen[index], written[index])[away].mean() < 0.05
+        assert not (written[index] == written[index][0, 0]).all()
+
+
+@pytest.mark.parametrize(
+    ("marks", "suffix"), [(("0", "0"), ".mkv"), (("default", "default"), ".mkv"), (("default", "default"), ".mp4")]
+)
+def test_several_video_streams_without_one_default_are_refused(tmp_path, marks, suffix):
+    """Neither or both marked default: which one a player shows is not written down; blurkit does not guess."""
+    two = two_video_streams(tmp_path / "two.mp4", default=1)
+    src = tmp_path / "in" / f"ambiguous{suffix}"
+    src.parent.mkdir()
+    dispositions = ["-disposition:v:0", marks[0], "-disposition:v:1", marks[1]]
+    passthrough = ["-default_mode", "passthrough"] if suffix == ".mkv" else []  # else it marks the first default
+    ff("-i", str(two), "-map", "0", "-c", "copy", *passthrough, *dispositions, str(src))
+    assert dump(src).count("(default)") == 1 + (2 if marks[0] == "default" else 0)
+    assert_refused(src, "holds 2 video streams and (none|several) marked as the one a player shows")
+
+
+def cut_short(src: Path, dst: Path) -> Path:
+    """``src`` cut where an interrupted copy could leave it: the first cut past the middle, in steps of 1 kB, at
+    which ffmpeg still reads the file without an error yet finds fewer frames than its container declares
+    (a cut through a packet is a read error, refused already)."""
+    data = src.read_bytes()
+    for size in range(len(data) // 2, len(data), 1000):
+        dst.write_bytes(data[:size])
+        args = ["-hide_banner", "-xerror", "-i", str(dst), "-map", "0:v:0", "-c", "copy", "-f", "framecrc", "-"]
+        run = subprocess.run([ffmpeg_exe(), *args], capture_output=True, text=True)
+        if run.returncode == 0 and 25 < run.stdout.count("\n0,") < 75:
+            return dst
+    raise AssertionError("no clean cut found")
+
+
+@pytest.mark.parametrize("suffix", [".mp4", ".mkv"])
+def test_a_video_cut_short_is_refused_unless_partial_input_is_accepted(tmp_path, suffix, capsys):
+    (tmp_path / "in").mkdir()
+    whole = tmp_path / f"whole{suffix}"
+    ff("-i", str(CLIP), "-c", "copy", *(["-movflags", "+faststart"] if suffix == ".mp4" else []), str(whole))
+    src = cut_short(whole, tmp_path / "in" / f"cut{suffix}")
+    assert_refused(src, r"the file is cut short .*: it declares 3\.0\d s, its video stops after \d\d frames")
+    out, report = tmp_path / "out", tmp_path / "report.json"
+    assert cli_main([str(src), "-o", str(out), "-q", "--report", str(report)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "cut short" in err[0] and "--partial accept" in err[0]
+    assert "cut short" in json.loads(report.read_text())["files"][0]["error"]
+    # accepted: the frames it holds, and the report says what is missing
+    args = [str(src), "-o", str(out), "-q", "--partial", "accept", "--report", str(report), "--overwrite"]
+    assert cli_main(args) == 0
+    (entry,) = json.loads(report.read_text())["files"]
+    assert entry["status"] == "written" and "cut short" in entry["shortfall"]
+    assert entry["frames"] and 25 < len(entry["frames"]) < 75
+    assert len(shown(out / f"cut{suffix}", 640, 360)) == len(entry["frames"])
+
+
+def test_a_video_file_with_only_sound_says_so(tmp_path):
+    src = tmp_path / "in" / "sound.mp4"
+    src.parent.mkdir()
+    ff("-i", str(CLIP), "-vn", "-c:a", "copy", str(src))
+    assert_refused(src, "^no video stream: it holds only audio$")

@@ -16,7 +16,7 @@ from blurkit.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAG
 from blurkit.door import read_earlier
 from blurkit.errors import BlurkitError
 from blurkit.media import kind_of
-from blurkit.naming import NAMINGS
+from blurkit.naming import NAMINGS, shown_name
 from blurkit.regions import Region
 from blurkit.report import check_outputs, is_html, write_name_map, write_report
 from blurkit.request import Earlier, Run
@@ -278,13 +278,17 @@ def run_jobs(planned: Plan, settings: Settings, request: Run, args: argparse.Nam
         if r.status == "failed":
             bar.clear()
             _say_failed(r)
+        elif r.details.get("note") and not args.quiet:  # what was not written, or written otherwise
+            tqdm.write(f"blurkit: {shown_name(r.src)}: {r.details['note']}", file=sys.stderr)
         bar.update(1)
 
     def on_progress(job: Job) -> Progress | None:
         """A frame bar (with fps and ETA) for each video, closed by ``on_result``."""
         if args.quiet or kind_of(job.src) != "video":
             return None
-        frames.append(tqdm(desc=job.src.name, unit="frame", leave=False, file=sys.stderr, dynamic_ncols=True))
+        frames.append(
+            tqdm(desc=shown_name(job.src.name), unit="frame", leave=False, file=sys.stderr, dynamic_ncols=True)
+        )
 
         def update(done: int, total: int) -> None:
             frames[-1].total = total
@@ -293,7 +297,7 @@ def run_jobs(planned: Plan, settings: Settings, request: Run, args: argparse.Nam
         return update
 
     def on_part(job: Job, done: int, total: int) -> None:
-        bar.set_postfix_str(f"{job.src.name}: {done}/{total} segments", refresh=True)
+        bar.set_postfix_str(f"{shown_name(job.src.name)}: {done}/{total} segments", refresh=True)
 
     try:
         return run(
@@ -358,7 +362,7 @@ def _say_skipped(planned: Plan) -> None:
     wrote itself, in one line each: the output folder inside an input, an earlier run's outputs)."""
     for s in planned.skipped:
         if s.reason == OUTPUT_FOLDER:
-            print(f"blurkit: left out {s.path} of the input: it is the output folder", file=sys.stderr)
+            print(f"blurkit: left out {shown_name(s.path)} of the input: it is the output folder", file=sys.stderr)
     own = [s for s in planned.skipped if s.reason == EARLIER_OUTPUT]
     if own:
         print(
@@ -371,7 +375,7 @@ def _say_skipped(planned: Plan) -> None:
         return
     print(f"blurkit: skipped {len(other)} file(s) in the input folders:", file=sys.stderr)
     for s in other[:SKIPPED_SHOWN]:
-        print(f"  {s.path}: {s.reason}", file=sys.stderr)
+        print(f"  {shown_name(s.path)}: {s.reason}", file=sys.stderr)
     if len(other) > SKIPPED_SHOWN:
         print(f"  ... and {len(other) - SKIPPED_SHOWN} more (all listed by --report)", file=sys.stderr)
 
@@ -381,7 +385,7 @@ def _say_names(planned: Plan, args: argparse.Namespace) -> None:
     if planned.revealing:
         print(
             f"blurkit: {len(planned.revealing)} output name(s) look like a camera's or a date, e.g. "
-            f"{planned.revealing[0].name}; they can give away when and with what it was taken "
+            f"{shown_name(planned.revealing[0].name)}; they can give away when and with what it was taken "
             "(--names random or sequential leaves them out)",
             file=sys.stderr,
         )
@@ -395,4 +399,4 @@ def _say_names(planned: Plan, args: argparse.Namespace) -> None:
 
 
 def _say_failed(r: FileResult) -> None:
-    tqdm.write(f"blurkit: {r.src}: {r.error}", file=sys.stderr)
+    tqdm.write(f"blurkit: {shown_name(r.src)}: {r.error}", file=sys.stderr)

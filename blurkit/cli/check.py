@@ -10,8 +10,9 @@ from tqdm import tqdm
 
 from blurkit.batch import list_media
 from blurkit.check import CheckResult, check_file, outputs_in_report, written_by_blurkit
-from blurkit.cli.common import EXIT_FACES, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, add_setting, shown
+from blurkit.cli.common import EXIT_FACES, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, add_setting
 from blurkit.media import kind_of
+from blurkit.naming import shown_name
 from blurkit.settings import Settings, detection_fields, setting_fields
 from blurkit.version import __version__
 
@@ -68,14 +69,14 @@ def main(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     paths, skipped = list_media(args.paths)
     if not paths:
         for s in skipped:
-            print(f"blurkit check: {shown(s.path)}: {s.reason}", file=sys.stderr)
+            print(f"blurkit check: {shown_name(s.path)}: {s.reason}", file=sys.stderr)
         print("blurkit check: no photos or videos found", file=sys.stderr)
         return EXIT_FAILED
     results: list[CheckResult] = []
     try:
         for path in paths:
             quiet = args.quiet or kind_of(path) != "video"
-            bar = tqdm(desc=shown(path.name), unit="frame", leave=False, file=sys.stderr, disable=quiet)
+            bar = tqdm(desc=shown_name(path.name), unit="frame", leave=False, file=sys.stderr, disable=quiet)
 
             def update(done: int, total: int, bar: tqdm = bar) -> None:
                 bar.total = total
@@ -113,15 +114,15 @@ def main(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 def _say(r: CheckResult) -> None:
     """One line per file, then its findings; a failure goes to stderr like an export's."""
     if r.status == "failed":
-        print(f"blurkit check: {shown(r.path)}: {r.error}", file=sys.stderr)
+        print(f"blurkit check: {shown_name(r.path)}: {r.error}", file=sys.stderr)
         return
     known = " (outside what blurkit covered)" if r.known else ""
     if r.status == "clean":
-        print(f"{shown(r.path)}: no face found" + (f" in {r.frames} frames" if r.kind == "video" else "") + known)
+        print(f"{shown_name(r.path)}: no face found" + (f" in {r.frames} frames" if r.kind == "video" else "") + known)
         return
     frames = len({x.frames for x in r.findings})
     where = f" in {frames} of {r.frames} frames" if r.kind == "video" else ""
-    print(f"{shown(r.path)}: {len(r.findings)} face(s){where}{known}")
+    print(f"{shown_name(r.path)}: {len(r.findings)} face(s){where}{known}")
     for x in r.findings[:SHOWN]:
         at = f"frame {x.frames[0]}: " if x.frames is not None else ""
         print(f"  {at}x={x.x0:.0f} y={x.y0:.0f} w={x.width:.0f} h={x.height:.0f} score {x.score:.2f}")

@@ -29,8 +29,3 @@ def add_setting(group: argparse._ActionsContainer, f: Field, default: object) ->
     extra = {"choices": list(meta["choices"])} if meta["choices"] else {"metavar": meta["metavar"]}
     help = f"{meta['help']} (default {meta['show'](default)})".replace("%", "%%")
     group.add_argument("--" + f.name.replace("_", "-"), type=value, help=help, **extra)
-
-
-def shown(path: object) -> str:
-    """A file name as one line of text: a newline or a terminal escape in a name cannot forge output."""
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(path))

@@ -94,6 +94,10 @@ class Probe:
     pts: tuple[int, ...]  # presentation times of the frames in ``time_base``, sorted, as -copyts sees them
     start: float  # the file's start time (seconds), which -ss counts from
     tags: tuple[str, ...] = ()  # names (never values) of what no output carries: tags, chapters, other streams
+    stream: int = 0  # index in the file of the video stream read: the one a player shows
+    sar: Fraction = Fraction(1)  # shape of a pixel of the upright frames (width / height); 1 for square pixels
+    # why the file holds less than its container declares (an interrupted copy or download), or None
+    shortfall: str | None = None
 
 
 def _error_line(stderr: str) -> str:
@@ -130,6 +134,10 @@ _START = re.compile(r"Duration: .*, start: (-?[\d.]+)")
 _SHOWINFO = re.compile(r"\bn:\s*\d+\s+pts:\s*(-?\d+|NOPTS)\s+pts_time:\S*\s+duration:\s*(-?\d+)\s.*?\bs:(\d+)x(\d+)\b")
 _MATRIX = re.compile(r"displaymatrix: rotation of (-?[\d.]+) degrees")
 _DIMENSIONS = re.compile(r"#dimensions 1: (\d+)x(\d+)$")
+_SAR = re.compile(r"#sar 1: (\d+)/(\d+)$")
+_DECLARED = re.compile(r"Duration: (\d+):(\d\d):(\d\d(?:\.\d+)?)")
+# what the MP4/MOV and Matroska demuxers log when the file ends before what its header or index declares
+_CUT_SHORT = re.compile(r"partial file|File ended prematurely")
 
 
 def _input_dump(stderr: str) -> list[dict]:
@@ -140,7 +148,7 @@ def _input_dump(stderr: str) -> list[dict]:
             break
         m = _STREAM.match(line)
         if m:
-            streams.append({"kind": m[2], "codec": m[3].split()[0].rstrip(","), "line": m[3]})
+            streams.append({"index": int(m[1]), "kind": m[2], "codec": m[3].split()[0].rstrip(","), "line": m[3]})
     return streams
 
 
@@ -204,35 +212,64 @@ def probe(path: Path) -> Probe:
 
 @lru_cache(maxsize=16)
 def _probe(path: Path, size: int, mtime_ns: int) -> Probe:
-    """Packet list of the first real video stream (cover art excluded), read without decoding, and
-    its first frame decoded twice in the same run. Once as FrameReader will get it, turned and cropped
-    by ffmpeg: the framecrc header's dimensions are the size every frame must have. Once as stored,
-    through showinfo: its display matrix is the turn ffmpeg applies (ffmpeg drops it once applied).
+    """The first video stream's probe; if the file holds several, that of the one a player shows."""
+    p, videos = _probe_stream(path, "V:0")
+    if p.stream != (chosen := _shown_stream(videos)):
+        p, _ = _probe_stream(path, str(chosen))
+    return p
+
+
+def _shown_stream(videos: list[dict]) -> int:
+    """The video stream a player shows: the only one, else the one marked default. Several and no single
+    default is refused: blurkit must not anonymize footage other than what the user watched."""
+    if len(videos) == 1:
+        return videos[0]["index"]
+    default = [s for s in videos if "(default)" in s["line"]]
+    if len(default) != 1:
+        raise MediaError(
+            f"it holds {len(videos)} video streams and {'several' if default else 'none'} marked as the one a "
+            "player shows; blurkit will not guess which one was seen (keep one, e.g. ffmpeg -map 0:v:N)"
+        )
+    return default[0]["index"]
+
+
+def _probe_stream(path: Path, which: str) -> tuple[Probe, list[dict]]:
+    """Packet list of a video stream (``which``: "V:0", the first that is not cover art, or a stream's index),
+    read without decoding, and its first frame decoded twice in the same run; and the file's video streams
+    (cover art excluded). Once as FrameReader will get it,
+    turned and cropped by ffmpeg: the framecrc header's dimensions are the size every frame must have, its
+    sample aspect ratio the shape of their pixels. Once as stored, through showinfo: its display matrix is
+    the turn ffmpeg applies (ffmpeg drops it once applied).
 
     One showinfo only, and its matrix found by content: log lines from different threads can mix
     (showinfo hex-dumps SEI user data piece by piece; the "Odd rotation angle" warning lacks a
     newline, which strips the next line's "[name @ 0x...]" prefix), but each message stays whole."""
-    shown = ffmpeg_python.input(str(path))["V:0"]
-    stored = ffmpeg_python.input(str(path), noautorotate=None)["V:0"]
+    shown = ffmpeg_python.input(str(path))[which]
+    stored = ffmpeg_python.input(str(path), noautorotate=None)[which]
     args = ffmpeg_python.merge_outputs(
         # (-frames would end the whole output, packet list included; trim ends only the decoded stream)
         ffmpeg_python.output(shown, shown, "-", **{"c:0": "copy", "filter:1": "trim=end_frame=1", "f": "framecrc"}),
         stored.output("-", vf="trim=end_frame=1,showinfo=checksum=0", **{"frames:v": 1, "f": "null"}),
     ).get_args()
-    proc = run_ffmpeg(["-xerror", "-copyts", *args], what="not a readable video")
+    proc = subprocess.run([ffmpeg_exe(), *GLOBAL, "-xerror", "-copyts", *args], capture_output=True, check=False)
     stderr = proc.stderr.decode(errors="replace")
     streams = _input_dump(stderr)
-    video = next((s for s in streams if s["kind"] == "Video" and "attached pic" not in s["line"]), None)
-    if video is None:
-        raise MediaError("no video stream found")
+    videos = [s for s in streams if s["kind"] == "Video" and "attached pic" not in s["line"]]
+    if streams and not videos:  # (ffmpeg fails to map a stream that is not there)
+        held = {"cover art" if "attached pic" in s["line"] else s["kind"].lower() for s in streams}
+        raise MediaError("no video stream: it holds only " + " and ".join(sorted(held)))
+    if proc.returncode != 0:
+        raise MediaError(f"not a readable video: {_error_line(stderr)}")
     matrix = _MATRIX.search(stderr)
     rotation = _turn(float(matrix[1])) if matrix else 0
-    time_base, pts, durations, shown_size, shown_frames = Fraction(1), [], [], None, 0
+    time_base, pts, durations, shown_size, shown_frames, sar = Fraction(1), [], [], None, 0, Fraction(1)
     for line in proc.stdout.decode(errors="replace").splitlines():
         if line.startswith("#tb 0:"):
             time_base = Fraction(line.split(":", 1)[1].strip())
         elif m := _DIMENSIONS.match(line):
             shown_size = int(m[1]), int(m[2])
+        elif (m := _SAR.match(line)) and int(m[1]) and int(m[2]):  # 0/1: unknown, square
+            sar = Fraction(int(m[1]), int(m[2]))
         elif line and not line.startswith("#"):
             fields = [f.strip() for f in line.split(",")]
             if fields[0] == "0":
@@ -261,7 +298,22 @@ def _probe(path: Path, size: int, mtime_ns: int) -> Probe:
     )
     start = _START.search(stderr)
     first = float(start[1]) if start else float(pts[0] * time_base)
-    return Probe(info, time_base, tuple(pts), first, _metadata_names(stderr))
+    chosen = videos[0]["index"] if which == "V:0" else int(which)
+    shortfall = _shortfall(stderr, info) if _CUT_SHORT.search(stderr) else None
+    return Probe(info, time_base, tuple(pts), first, _metadata_names(stderr), chosen, sar, shortfall), videos
+
+
+def _shortfall(stderr: str, info: VideoInfo) -> str:
+    """One line on a file that ends before what its container declares."""
+    declared = _DECLARED.search(stderr)
+    said = ""
+    if declared:
+        seconds = int(declared[1]) * 3600 + int(declared[2]) * 60 + float(declared[3])
+        said = f"it declares {seconds:.2f} s, "
+    return (
+        f"the file is cut short (an interrupted copy or download?): {said}"
+        f"its video stops after {info.frames} frames ({info.duration:.2f} s)"
+    )
 
 
 @dataclass
@@ -282,7 +334,8 @@ class FrameReader:
     lines ffmpeg logs on stderr, read by a thread. A frame of any other size than
     ``width`` x ``height`` is a MediaError, never reshaped into stripes. ffmpeg may
     rebuild its filters mid-stream (so a display matrix that appears or changes midway
-    is applied rather than ignored); a picture that changes shape is then refused here.
+    is applied rather than ignored); a picture that changes shape is then refused here. The stream read is
+    the probe's: the one a player shows.
     ``start`` (seconds from the start of the file) seeks before decoding. ``first`` skips that many
     frames (decoded, not delivered) and numbers the rest from there: frames are numbered as they decode
     from the start, which a seek cannot tell (edit lists drop or reorder frames).
@@ -293,7 +346,8 @@ class FrameReader:
         self.time_base: Fraction | None = None
         source = ffmpeg_python.input(str(path), copyts=None, **({"ss": start} if start else {}))
         vf = (f"trim=start_frame={first}," if first else "") + "showinfo=checksum=0"
-        args = source.output("-", map="0:V:0", vf=vf, fps_mode="passthrough", f="rawvideo", pix_fmt="rgb24").get_args()
+        stream = f"0:{probe(path).stream}"  # the one a player shows
+        args = source.output("-", map=stream, vf=vf, fps_mode="passthrough", f="rawvideo", pix_fmt="rgb24").get_args()
         self._proc = subprocess.Popen(
             [ffmpeg_exe(), *GLOBAL, "-loglevel", "info", *args],
             stdout=subprocess.PIPE,
@@ -508,6 +562,8 @@ def encode_args(src: Path, dst: Path, p: Probe, opts: EncodeOptions, offset_us: 
         "enc_time_base:v": f"{p.time_base.numerator}/{p.time_base.denominator}",
         "flags:v": "+bitexact",
     }
+    if p.sar != 1 and opts.container != "gif":  # non-square pixels (anamorphic video) keep their shape
+        output["vf"] = f"setsar={p.sar.numerator}/{p.sar.denominator}"
     if opts.container == "webm":
         output |= {"c:v": "libvpx-vp9", "crf": opts.crf, "b:v": 0, "deadline": "realtime", "cpu-used": 8}
         output |= {"row-mt": 1, "pix_fmt": "yuv420p"}

@@ -24,9 +24,14 @@ from blurkit.errors import MediaError
 
 register_heif_opener()
 
-# Pillow's own guard against decompression bombs; 180 MP covers any camera.
+# Pillow's own guard against decompression bombs; 180 MP covers any camera. A photo export peaks at about
+# 14 bytes per pixel over 0.6 GB (benchmarks/photo_memory.py, 4-36 MP): about 3 GB at this limit, so one at a
+# time fits an 8 GB laptop; -j N holds N at once.
 MAX_PIXELS = 180_000_000
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+# A photo with transparency is decoded with its alpha and searched in three views (see ``views``): about
+# 33 bytes per pixel (2-9 MP), so half the limit keeps it near 3 GB too.
+MAX_TRANSPARENT_PIXELS = MAX_PIXELS // 2
 
 # Only these decoders run, whatever a file's name claims (no EPS, PSD, ... plugins).
 READ_FORMATS = ["JPEG", "PNG", "WEBP", "TIFF", "BMP", "HEIF", "AVIF"]
@@ -62,6 +67,8 @@ FEW_LEVELS = 16
 MANY_LEVELS = 64
 # Levels are counted on a nearest-neighbour sample of about this many pixels along each side.
 PROBE_SIDE = 512
+# Rows composited at a time.
+BAND_ROWS = 256
 
 
 @dataclass
@@ -70,6 +77,35 @@ class Photo:
     alpha: np.ndarray | None  # uint8 transparency, when the source had one
     format: str  # Pillow format name of the source
     tags: tuple[str, ...] = ()  # names (never values) of the metadata it carried, none of which is written
+    more_images: int = 0  # images after the primary one (an MPO's previews, depth or gain maps), never written
+
+    @property
+    def views(self) -> list[np.ndarray]:
+        return views(self.pixels, self.alpha)
+
+    @property
+    def shown(self) -> np.ndarray:
+        """What a browser shows on a white page."""
+        return self.views[min(1, len(self.views) - 1)]
+
+
+def views(pixels: np.ndarray, alpha: np.ndarray | None) -> list[np.ndarray]:
+    """What a viewer can see of a picture, each an RGB array to detect faces in: its colour channels, and, when
+    any pixel is transparent, the picture over white and over black. A face may live in the transparency
+    alone (an "ink" picture: colour all black, alpha the face) or in colour that only an opaque viewer shows."""
+    if alpha is None or alpha.min() == 255:
+        return [pixels]
+    return [pixels, _over(pixels, alpha, 255), _over(pixels, alpha, 0)]
+
+
+def _over(pixels: np.ndarray, alpha: np.ndarray, background: int) -> np.ndarray:
+    """The picture over a grey level, rounded, a band of rows at a time: whole-picture temporaries of a
+    180 MP photo would take gigabytes."""
+    out = np.empty_like(pixels)
+    for y in range(0, len(pixels), BAND_ROWS):
+        a = alpha[y : y + BAND_ROWS, :, None].astype(np.uint32)
+        out[y : y + BAND_ROWS] = (pixels[y : y + BAND_ROWS] * a + background * (255 - a) + 127) // 255
+    return out
 
 
 def read_photo(path: Path) -> Photo:
@@ -91,9 +127,16 @@ def _decode(fh: BinaryIO) -> Photo:
                     raise MediaError(
                         f"has {im.n_frames} frames (animation or multi-page); blurkit obscures single images only"
                     )
+                if im.has_transparency_data and im.width * im.height > MAX_TRANSPARENT_PIXELS:
+                    raise MediaError(
+                        f"refused: {im.width * im.height / 1e6:.1f} MP with transparency needs more memory than "
+                        f"blurkit allows (at most {MAX_TRANSPARENT_PIXELS / 1e6:.1f} MP); flatten or split it first"
+                    )
                 deep = _deep_colour(im)
                 im.load()
-                return _to_photo(im, fmt, _read_deep(fh) if deep else None)
+                photo = _to_photo(im, fmt, _read_deep(fh) if deep else None)
+                photo.more_images = getattr(im, "n_frames", 1) - 1
+                return photo
     except MediaError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
