@@ -33,6 +33,7 @@ class Job:
     frames: Sequence[Sequence[Region]] | None = field(default=None, compare=False)  # video: a reviewed dry run's
     extra_regions: tuple[Region, ...] = ()
     visible_tracks: frozenset[int] = frozenset()
+    kept_visible: tuple[Region, ...] = ()  # photo: detected faces the review left visible (the report lists them)
     memory: TrackMemory | None = field(default=None, compare=False)  # the previews' obscuring state
 
 
@@ -166,7 +167,7 @@ def _run_one(
         return anonymize_file(
             job.src, job.dst, job.settings or settings, regions=job.regions, frames=job.frames,
             extra_regions=[*job.extra_regions, *extra], visible_tracks=job.visible_tracks, memory=job.memory,
-            overwrite=overwrite, dry_run=dry_run, progress=progress, cancel=cancel,  # type: ignore[arg-type]
+            kept_visible=job.kept_visible, overwrite=overwrite, dry_run=dry_run, progress=progress, cancel=cancel,  # type: ignore[arg-type]
         )  # fmt: skip
     except Exception as exc:
         return failed(job.src, job.dst, exc)

@@ -18,7 +18,8 @@ from blurkit.errors import BlurkitError
 from blurkit.media import kind_of
 from blurkit.naming import NAMINGS
 from blurkit.regions import Region
-from blurkit.report import check_outputs, is_html, write_name_map, write_report
+from blurkit.report import report_paths, write_name_map
+from blurkit.report_run import write_reports
 from blurkit.result import FileResult
 from blurkit.settings import FAST_VIDEO, MODES, NOT_REMOVED, Settings, setting_fields
 
@@ -123,9 +124,12 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument(
         "--report",
         type=Path,
+        action="append",
+        default=[],
         metavar="FILE",
         help="write what was found and written, per file, and what was skipped, as FILE.json, or as FILE.html: a "
-        "report an editor can read and sign off, with a picture of every output and a check of it; it names the inputs",
+        "report an editor can read and sign off, with a picture of every output and a check of it (FILE.json is "
+        "written beside it, unless a JSON report is given too); repeat for both; it names the inputs",
     )
     g.add_argument(
         "--name-map",
@@ -197,15 +201,20 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(str(exc))
     if args.jobs < 1:
         parser.error("--jobs must be at least 1")
-    for flag, path, want in (("--report", args.report, ".json or .html"), ("--name-map", args.name_map, ".csv")):
+    try:
+        args.report = report_paths(args.report)
+    except ValueError as exc:
+        parser.error(f"--report: {exc}")
+    sides = [*(("--report", r, ".json or .html") for r in args.report), ("--name-map", args.name_map, ".csv")]
+    for flag, path, want in sides:
         if path and kind_of(path):
             parser.error(f"{flag} {path} names a photo or video; give a {want} file")
-    if args.report and args.name_map and args.report.absolute() == args.name_map.absolute():
+    if args.name_map and any(r.absolute() == args.name_map.absolute() for r in args.report):
         parser.error("--report and --name-map must be different files")
     output = Path(args.output)
     if output.exists() and not output.is_dir() and not output_is_a_file(args.inputs, output):
         parser.error(f"{output} is a file; OUTPUT must be a folder (or, with one input file, a photo or video file)")
-    for flag, path in (("--report", args.report), ("--name-map", args.name_map)):
+    for flag, path in [*(("--report", r) for r in args.report), ("--name-map", args.name_map)]:
         try:
             if path:
                 check_writable(path, args.overwrite)
@@ -277,16 +286,8 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     bar.close()
     try:
-        checks = None
-        if args.report and is_html(args.report) and not args.dry_run:
-            if not args.quiet:
-                print("blurkit: checking every output for the report...", file=sys.stderr)
-            checks = check_outputs(results, settings)
-        if args.report:
-            write_report(
-                args.report, results, settings, skipped=planned.skipped, naming=args.names, overwrite=args.overwrite,
-                checks=checks,
-            )  # fmt: skip
+        write_reports(args.report, results, settings, planned.skipped, args.names, args.overwrite, args.dry_run,
+                      args.quiet)  # fmt: skip
         if args.name_map:
             write_name_map(args.name_map, results, overwrite=args.overwrite)
     except (OSError, BlurkitError) as exc:
@@ -330,7 +331,8 @@ def _say_names(planned: Plan, args: argparse.Namespace) -> None:
             "(--names random or sequential leaves them out)",
             file=sys.stderr,
         )
-    links = [f"{flag} {path}" for flag, path in (("--report", args.report), ("--name-map", args.name_map)) if path]
+    links = [f"{flag} {path}" for flag, path in [*(("--report", r) for r in args.report), ("--name-map", args.name_map)]
+             if path]  # fmt: skip
     if links and (args.names != "keep" or args.name_map):
         print(
             f"blurkit: {' and '.join(links)} link(s) every output to its original; "
