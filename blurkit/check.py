@@ -3,7 +3,8 @@
 Nothing is written. Two model families look, so that the anonymizer's own misses are not the check's:
 blurkit's CenterFace (its full detection and the second look, from ``check_threshold``) and YuNet (from
 ``YUNET_THRESHOLD``, on the picture and on it upscaled 2x, where small faces show). A video gets the same
-look on every ``CHECK_EVERY``-th frame, its first and its last (a face left visible stays for many frames);
+look on its first and last frame and every ``CHECK_EVERY``-th between, half-way between the anonymizer's
+full searches (where it leans most on tracking); a face left visible stays for many frames.
 ``benchmarks/check_bench.py`` measured the rates both ways and the cost against anonymizing. Checking
 blurkit's own output, the regions it covered are known and finds inside them are not counted; finds on a
 face the user chose to keep visible are listed apart ("kept visible by you"), never as a warning.
@@ -36,9 +37,9 @@ from blurkit.settings import Settings
 
 # Least YuNet score that counts (on the picture and upscaled 2x): chosen by benchmarks/check_bench.py.
 YUNET_THRESHOLD = 0.8
-# A video is looked at on every Nth frame (and its first and last), which keeps its check under half the
-# cost of anonymizing it (benchmarks/check_bench.py --clips).
-CHECK_EVERY = 4
+# A video is looked at on every Nth frame from N/2 (and its first and last), which keeps its check under half
+# the cost of anonymizing it (benchmarks/check_bench.py --clips).
+CHECK_EVERY = 8
 
 
 @dataclass
@@ -206,7 +207,7 @@ def _check_video(
                 raise Cancelled("cancelled")
             i = frame.index
             count = i + 1
-            if i % CHECK_EVERY == 0 or i == info.frames - 1:
+            if i % CHECK_EVERY == CHECK_EVERY // 2 or i in (0, info.frames - 1):
                 here = covered[i] if covered is not None and i < len(covered) else []
                 warn, mine = check_pixels(frame.pixels, full, here, [k for k in kept if k.in_frame(i)])
                 findings += [replace(r, frames=(i, i)) for r in warn]

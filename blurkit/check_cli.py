@@ -26,8 +26,9 @@ SHOWN = 20
 DESCRIPTION = """\
 Look for faces left in photos and videos that are already anonymized (by blurkit or any
 other tool) and list every one found: file, frame, box and score. Nothing is written or
-changed. Photos get blurkit's full detection and its second look; videos a quick pass on
-every frame and the full detection on every Nth frame (--detect-every).
+changed. Two model families look (blurkit's CenterFace, with its second look, and YuNet);
+videos are looked at every 8th frame (and the first and last). With --known, faces the user chose to keep visible
+are listed as "kept visible by you", not as faces found.
 """
 
 EPILOG = f"""\
@@ -120,6 +121,8 @@ def _say(r: CheckResult) -> None:
         print(f"blurkit check: {_shown(r.path)}: {r.error}", file=sys.stderr)
         return
     known = " (outside what blurkit covered)" if r.known else ""
+    if r.kept:
+        known += f"; {len(r.kept)} face(s) kept visible by you"
     if r.status == "clean":
         print(f"{_shown(r.path)}: no face found" + (f" in {r.frames} frames" if r.kind == "video" else "") + known)
         return

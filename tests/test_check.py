@@ -155,3 +155,36 @@ def test_blurkits_own_erased_outputs_check_clean_with_their_report(raw: Path, tm
     assert main(["check", str(out), "--known", str(report), "--json", "-q"]) == EXIT_OK
     files = json.loads(capsys.readouterr().out)["files"]
     assert len(files) == 3 and all(f["status"] == "clean" and f["covered_left_out"] for f in files)
+
+
+def test_a_face_the_user_kept_visible_is_listed_as_theirs_not_as_a_warning(tmp_path: Path, capsys) -> None:
+    """A reviewed photo saved with its one face left visible (``kept_visible``): the run's report says so, and
+    a check with it lists the face as "kept visible by you" and exits 0; without the report it is a face."""
+    from blurkit import Job, run_batch, write_report
+
+    src = SAMPLES / "grace_hopper.jpg"
+    face = max(detect_faces(load_rgb(src)), key=lambda r: r.width)
+    out, report = tmp_path / "out.jpg", tmp_path / "run.json"
+    [result] = run_batch([Job(src, out, regions=(), kept_visible=(face,))], Settings())
+    assert result.status == "written"
+    write_report(report, [result], Settings())
+    assert main(["check", str(out), "--known", str(report), "--json", "-q"]) == EXIT_OK
+    [checked] = json.loads(capsys.readouterr().out)["files"]
+    assert checked["status"] == "clean" and checked["findings"] == [] and len(checked["kept_visible"]) == 1
+    assert main(["check", str(out), "--known", str(report)]) == EXIT_OK
+    assert "1 face(s) kept visible by you" in capsys.readouterr().out
+    assert main(["check", str(out), "-q"]) == EXIT_FACES  # no report: just a face
+
+
+def test_a_face_centerface_misses_is_found_by_the_second_family(monkeypatch) -> None:
+    """The check does not lean on the anonymizer's detector alone: with CenterFace blind (it returns nothing,
+    as on the faces it misses), YuNet still finds the face, at its own threshold."""
+    import blurkit.check as check
+
+    pixels = load_rgb(SAMPLES / "grace_hopper.jpg")
+    monkeypatch.setattr(check, "detect_faces", lambda *_: [])
+    monkeypatch.setattr(check, "look", lambda *_: [])
+    warn, kept = check.check_pixels(pixels, Settings())
+    assert kept == [] and len(warn) >= 1 and min(r.score for r in warn) >= check.YUNET_THRESHOLD
+    face = max(detect_faces(pixels), key=lambda r: r.width)
+    assert max(iou_matrix(boxes_of([face]), boxes_of(warn))[0]) > 0.5
