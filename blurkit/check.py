@@ -50,7 +50,8 @@ class CheckResult:
     kind: str
     status: str
     findings: list[Region] = field(default_factory=list)  # in video each with frames=(i, i)
-    frames: int = 0  # frames looked at
+    frames: int = 0  # frames decoded
+    looked: int = 0  # frames looked at (a video's every CHECK_EVERY-th, its first and its last)
     error: str | None = None
     known: bool = False  # blurkit's own output, its covered regions (from its report) left out
     kept: list[Region] = field(default_factory=list)  # finds on faces the user kept visible: not warnings
@@ -62,6 +63,7 @@ class CheckResult:
             "status": self.status,
             "error": self.error,
             "frames": self.frames,
+            "looked_at": self.looked,
             "covered_left_out": self.known,
             "findings": [_finding(r) for r in self.findings],
             "kept_visible": [_finding(r) for r in self.kept],
@@ -131,19 +133,19 @@ def check_file(
         kept = kept_visible(written) if written is not None else []
         if kind == "photo":
             covered = written.regions if written is not None else []
-            (findings, on_kept), frames = check_pixels(read_photo(path).pixels, settings, covered, kept), 1
+            (findings, on_kept), frames, looked = check_pixels(read_photo(path).pixels, settings, covered, kept), 1, 1
             if progress:
                 progress(1, 1)
         else:
             per_frame = written.frames if written is not None else None
-            findings, on_kept, frames = _check_video(path, settings, per_frame, kept, progress, cancel)
+            findings, on_kept, frames, looked = _check_video(path, settings, per_frame, kept, progress, cancel)
     except Cancelled:
         raise
     except Exception as exc:  # one line naming the file, as a batch does
         message = str(exc) if isinstance(exc, BlurkitError) else f"{type(exc).__name__}: {exc}"
         return CheckResult(path, kind, "failed", error=" ".join(message.split()))
     status = "faces" if findings else "clean"
-    return CheckResult(path, kind, status, findings, frames, known=written is not None, kept=on_kept)
+    return CheckResult(path, kind, status, findings, frames, looked, known=written is not None, kept=on_kept)
 
 
 def kept_visible(written: FileResult) -> list[Region]:
@@ -194,13 +196,13 @@ def _check_video(
     kept: Sequence[Region],
     progress: Callable[[int, int], None] | None,
     cancel: threading.Event | None,
-) -> tuple[list[Region], list[Region], int]:
+) -> tuple[list[Region], list[Region], int, int]:
     """The whole check (both families) on every CHECK_EVERY-th frame, the first and the last."""
     info = probe(path).info
     full = video_detection_settings(settings, info)
     findings: list[Region] = []
     on_kept: list[Region] = []
-    count = 0
+    count = looked = 0
     with FrameReader(path, info.width, info.height) as reader:
         for frame in reader:
             if cancel is not None and cancel.is_set():
@@ -208,6 +210,7 @@ def _check_video(
             i = frame.index
             count = i + 1
             if i % CHECK_EVERY == CHECK_EVERY // 2 or i in (0, info.frames - 1):
+                looked += 1
                 here = covered[i] if covered is not None and i < len(covered) else []
                 warn, mine = check_pixels(frame.pixels, full, here, [k for k in kept if k.in_frame(i)])
                 findings += [replace(r, frames=(i, i)) for r in warn]
@@ -216,4 +219,4 @@ def _check_video(
                 progress(count, max(info.frames, count))
     if not count:
         raise MediaError("no frame could be decoded")
-    return findings, on_kept, count
+    return findings, on_kept, count, looked

@@ -124,10 +124,11 @@ def _say(r: CheckResult) -> None:
     if r.kept:
         known += f"; {len(r.kept)} face(s) kept visible by you"
     if r.status == "clean":
-        print(f"{_shown(r.path)}: no face found" + (f" in {r.frames} frames" if r.kind == "video" else "") + known)
+        looked = f" ({r.looked} of {r.frames} frames looked at)" if r.kind == "video" else ""
+        print(f"{_shown(r.path)}: no face found{looked}{known}")
         return
     frames = len({x.frames for x in r.findings})
-    where = f" in {frames} of {r.frames} frames" if r.kind == "video" else ""
+    where = f" in {frames} of the {r.looked} frames looked at" if r.kind == "video" else ""
     print(f"{_shown(r.path)}: {len(r.findings)} face(s){where}{known}")
     for x in r.findings[:SHOWN]:
         at = f"frame {x.frames[0]}: " if x.frames is not None else ""

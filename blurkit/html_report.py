@@ -116,8 +116,9 @@ def _residual(check: CheckResult | None) -> str:
         frames = len({r.frames for r in check.kept})
         where = f" in {frames} frame(s)" if check.kind == "video" else ""
         kept = f'; <span class="kept">{len(check.kept)} face(s){where} kept visible by you</span>'
+    looked = f"{check.looked} of {check.frames} frames" if check.kind == "video" else "1 frame"
     if not check.findings:
-        return f'<span class="ok">none ({check.frames} frame(s) looked at)</span>{kept}'
+        return f'<span class="ok">none ({looked} looked at)</span>{kept}'
     frames = len({r.frames for r in check.findings})
     where = f" in {frames} frame(s)" if check.kind == "video" else ""
     return f'<span class="warn">{len(check.findings)} face(s){where}</span>{kept}'

@@ -81,7 +81,7 @@ def test_report_is_self_contained_escaped_and_names_what_an_editor_signs(batch) 
     assert "tattoos" in words and "second look" in words and "check threshold" in words
     assert "black lines: shot cuts (0)" in words  # the sample is one shot
     # the check of each output (blurkit's own masks left out) finds no face, and says how much it looked at
-    assert "none (1 frame(s) looked at)" in words and "none (75 frame(s) looked at)" in words
+    assert "none (1 frame looked at)" in words and "none (11 of 75 frames looked at)" in words
     assert len(images(page)) >= 3  # the photo and the video's contact sheet
     assert words.count("Not removed") == 1  # once, at the top
     assert words.count("Reviewed by") == 2  # a sign-off line per file
