@@ -22,7 +22,6 @@ from blurkit.batch import Skipped
 from blurkit.check import CheckResult
 from blurkit.contact_sheet import BUDGET_BYTES, build_sheet, time_code
 from blurkit.media.image import read_photo
-from blurkit.media.video import read_video_frame
 from blurkit.obscure import mask_regions
 from blurkit.regions import Region
 from blurkit.result import FileResult
@@ -250,19 +249,12 @@ def _metadata(r: FileResult) -> str:
 
 
 def _thumbnail(r: FileResult, check: CheckResult | None, settings: Settings) -> str:
-    """The written output (a video: the frame with the most faces still found, else the most covered),
-    downscaled, with what was covered outlined."""
+    """The written photo (a video gets a contact sheet), downscaled, with what was covered outlined."""
     assert r.dst is not None
     residual = check.findings if check is not None else []
+    kept = check.kept if check is not None else []
     try:
-        if r.kind == "video" and r.frames is not None and len(r.frames):
-            index = _frame_to_show(r, residual)
-            pixels = read_video_frame(r.dst, index)
-            covered = list(r.frames[index])
-            residual = [x for x in residual if x.in_frame(index)]
-            caption = f"frame {index} of the output"
-        else:
-            index, pixels, covered, caption = None, read_photo(r.dst).pixels, r.regions, "the output"
+        index, pixels, covered, caption = None, read_photo(r.dst).pixels, r.regions, "the output"
     except Exception as exc:  # a thumbnail is a courtesy; the report goes on without one
         return f'<p class="warn">no picture: the output could not be read ({_text(exc)})</p>'
     height, width = pixels.shape[:2]
@@ -272,6 +264,8 @@ def _thumbnail(r: FileResult, check: CheckResult | None, settings: Settings) -> 
     for mask in mask_regions(covered, settings, width, height, index):
         key = mask.source if mask.source in ("manual", "second-look") else "covered"
         _outline(draw, mask, f, COLOURS[key])
+    for x in kept:
+        _outline(draw, x, f, COLOURS["kept"], box=True)
     for x in residual:
         _outline(draw, x, f, COLOURS["residual"], box=True)
     data = io.BytesIO()
@@ -288,16 +282,7 @@ def _outline(draw: ImageDraw.ImageDraw, r: Region, f: float, colour: str, box: b
         draw.ellipse(xy, outline=colour, width=2)
 
 
-def _frame_to_show(r: FileResult, residual: list[Region]) -> int:
-    assert r.frames is not None
-    if residual:
-        counts = np.bincount([x.frames[0] for x in residual if x.frames is not None], minlength=len(r.frames))
-    else:
-        counts = np.array([sum(1 for x in f if x.source != "manual") for f in r.frames])
-    return int(np.argmax(counts[: len(r.frames)]))
-
-
-def _timeline(r: FileResult, check: CheckResult | None, i: int, sheet: tuple[str, set[int]] | None) -> str:
+def _timeline(r: FileResult, check: CheckResult | None, number: int, sheet: tuple[str, set[int]] | None) -> str:
     """Faces covered per frame as bars; above them lanes for manual regions, second-look finds and faces
     the check still finds; shot cuts as vertical lines; below, a mark for each frame on the contact sheet,
     linked to it."""
@@ -337,7 +322,7 @@ def _timeline(r: FileResult, check: CheckResult | None, i: int, sheet: tuple[str
     for index in sorted(sheet[1]) if sheet else []:
         x = index * bins // n * w + w / 2
         y = top + bar_h + 2
-        shapes.append(f'<a href="#f{i}-{index}"><title>frame {index}</title><path d="M{x - 5:.1f},{y + 12} '
+        shapes.append(f'<a href="#f{number}-{index}"><title>frame {index}</title><path d="M{x - 5:.1f},{y + 12} '
                       f'L{x:.1f},{y} L{x + 5:.1f},{y + 12} Z" fill="#333"/></a>')  # fmt: skip
     shapes.append(f'<text x="0" y="{height - 2}" font-size="11">frame 0</text>')
     shapes.append(f'<text x="{TIMELINE_WIDTH}" y="{height - 2}" font-size="11" text-anchor="end">frame {n - 1}</text>')

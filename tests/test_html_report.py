@@ -6,6 +6,7 @@ import base64
 import hashlib
 import io
 import json
+import re
 import shutil
 import subprocess
 from html.parser import HTMLParser
@@ -108,7 +109,7 @@ def test_video_contact_sheet_frames_time_codes_and_timeline_links(batch) -> None
     text = report.read_text()
     page = Page(text)
     ids = {attrs["id"] for tag, attrs in page.tags if tag == "figure" and "id" in attrs}
-    links = {attrs["href"][1:] for tag, attrs in page.tags if tag == "a" and attrs.get("href", "").startswith("#f")}
+    links = {a["href"][1:] for tag, a in page.tags if tag == "a" and re.fullmatch(r"#f\d+-\d+", a.get("href", ""))}
     assert links and links == ids
     doc = json.loads(report.with_suffix(".json").read_text())
     video = next(f for f in doc["files"] if f["kind"] == "video")
