@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Collection, Iterable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from threading import Event
 
@@ -82,6 +83,7 @@ def anonymize_file(
     extra_regions: Iterable[Region] = (),
     visible_tracks: Collection[int] = (),
     memory: TrackMemory | None = None,
+    kept_visible: Sequence[Region] = (),
     overwrite: bool = False,
     dry_run: bool = False,
     progress: Progress | None = None,
@@ -96,10 +98,13 @@ def anonymize_file(
     and tracking, the tracks in ``visible_tracks`` are left visible (the report lists
     them), and ``memory`` (a ``TrackMemory`` the previews were drawn with) makes the
     output's pixels those previews'.
+    ``kept_visible``: a photo's detected faces the review left visible. These and a video's
+    ``visible_tracks`` (their regions, each with its frame) go in ``details["kept_visible"]``,
+    so a check of the output lists them as the user's choice, not as faces it missed.
     """
     job = Job(
         Path(src), Path(dst), settings, None if regions is None else tuple(regions), frames, tuple(extra_regions),
-        frozenset(visible_tracks), memory,
+        frozenset(visible_tracks), memory, tuple(kept_visible),
     )  # fmt: skip
     run = Run(overwrite=overwrite, dry_run=dry_run)
     admission = admit([job], Settings(), run)
@@ -151,7 +156,17 @@ def anonymize_job(job: Job, run: Run, control: Control | None = None) -> FileRes
     if result.status == "written":
         result.details["input_sha256"] = file_sha256(src)  # what --skip-existing verifies a re-run by
     result.seconds = time.perf_counter() - started
+    kept = list(job.kept_visible) if kind != "video" else _kept_tracks(job.frames, job.visible_tracks)
+    if kept:
+        result.details["kept_visible"] = [r.to_dict() for r in kept]
     return result
+
+
+def _kept_tracks(frames: Sequence[Sequence[Region]] | None, visible: Collection[int]) -> list[Region]:
+    """The regions of the tracks left visible, each in its own frame."""
+    if not frames or not visible:
+        return []
+    return [replace(r, frames=(i, i)) for i, f in enumerate(frames) for r in f if r.track_id in visible]
 
 
 def _anonymize_photo(

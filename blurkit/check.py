@@ -1,10 +1,13 @@
 """Audit files that are already anonymized (by blurkit or any other tool): every face still found.
 
-Nothing is written. A photo gets blurkit's full detection and the second look; a video gets the
-pipeline's schedule (a quick pass on every frame, the full pass and the second look on every
-``detect_every``-th frame and the last). Only finds scoring ``check_threshold`` or more count: an
-obscured face still looks like a head to a detector. Checking blurkit's own output, the regions it
-covered are known, and finds inside them are not counted either.
+Nothing is written. Two model families look, so that the anonymizer's own misses are not the check's:
+blurkit's CenterFace (its full detection and the second look, from ``check_threshold``) and YuNet (from
+``YUNET_THRESHOLD``, on the picture and on it upscaled 2x, where small faces show). A video gets the same
+look on its first and last frame and every ``CHECK_EVERY``-th between, half-way between the anonymizer's
+full searches (where it leans most on tracking); a face left visible stays for many frames.
+``benchmarks/check_bench.py`` measured the rates both ways and the cost against anonymizing. Checking
+blurkit's own output, the regions it covered are known and finds inside them are not counted; finds on a
+face the user chose to keep visible are listed apart ("kept visible by you"), never as a warning.
 """
 
 from __future__ import annotations
@@ -14,11 +17,14 @@ import json
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from functools import cache
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from blurkit.detect import detect_faces
+from blurkit.detect.yunet import YuNet
 from blurkit.errors import BlurkitError, Cancelled, MediaError
 from blurkit.media import kind_of
 from blurkit.media.ffmpeg import FrameReader, probe
@@ -29,6 +35,12 @@ from blurkit.result import FileResult
 from blurkit.second_look import look, outside
 from blurkit.settings import Settings
 
+# Least YuNet score that counts (on the picture and upscaled 2x): chosen by benchmarks/check_bench.py.
+YUNET_THRESHOLD = 0.8
+# A video is looked at on every Nth frame from N/2 (and its first and last), which keeps its check under half
+# the cost of anonymizing it (benchmarks/check_bench.py --clips).
+CHECK_EVERY = 8
+
 
 @dataclass
 class CheckResult:
@@ -38,9 +50,11 @@ class CheckResult:
     kind: str
     status: str
     findings: list[Region] = field(default_factory=list)  # in video each with frames=(i, i)
-    frames: int = 0  # frames looked at
+    frames: int = 0  # frames decoded
+    looked: int = 0  # frames looked at (a video's every CHECK_EVERY-th, its first and its last)
     error: str | None = None
     known: bool = False  # blurkit's own output, its covered regions (from its report) left out
+    kept: list[Region] = field(default_factory=list)  # finds on faces the user kept visible: not warnings
 
     def to_dict(self) -> dict:
         return {
@@ -49,31 +63,65 @@ class CheckResult:
             "status": self.status,
             "error": self.error,
             "frames": self.frames,
+            "looked_at": self.looked,
             "covered_left_out": self.known,
-            "findings": [
-                {
-                    "frame": None if r.frames is None else r.frames[0],
-                    "box": [round(v, 1) for v in (r.x0, r.y0, r.width, r.height)],
-                    "score": round(r.score, 4),
-                }
-                for r in self.findings
-            ],
+            "findings": [_finding(r) for r in self.findings],
+            "kept_visible": [_finding(r) for r in self.kept],
         }
 
 
-def check_pixels(pixels: np.ndarray, settings: Settings, covered: Sequence[Region] = ()) -> list[Region]:
-    """Faces in one upright RGB picture (the main detection and the second look), outside ``covered``."""
+def _finding(r: Region) -> dict:
+    return {
+        "frame": None if r.frames is None else r.frames[0],
+        "box": [round(v, 1) for v in (r.x0, r.y0, r.width, r.height)],
+        "score": round(r.score, 4),
+    }
+
+
+@cache
+def _yunet() -> YuNet:
+    return YuNet(YUNET_THRESHOLD)
+
+
+def second_family(pixels: np.ndarray) -> list[Region]:
+    """YuNet's finds in an upright RGB picture and in it upscaled 2x (small faces), from YUNET_THRESHOLD."""
+    up = cv2.resize(pixels, None, fx=2, fy=2, interpolation=cv2.INTER_LINEAR)
+    return _yunet().detect(pixels) + [r.moved(0, 0, 0.5, 0.5) for r in _yunet().detect(up)]
+
+
+def covered_or_kept(
+    finds: Sequence[Region], covered: Sequence[Region], kept: Sequence[Region], settings: Settings, shape: tuple
+) -> tuple[list[Region], list[Region]]:
+    """(``finds`` lying outside the masks of ``covered`` and of ``kept``, those on a face in ``kept``)."""
+    left = outside(finds, covered, settings, shape)
+    if not kept:
+        return left, []
+    warn = outside(left, kept, settings, shape)
+    return warn, [r for r in left if r not in warn]
+
+
+def check_pixels(
+    pixels: np.ndarray, settings: Settings, covered: Sequence[Region] = (), kept: Sequence[Region] = ()
+) -> tuple[list[Region], list[Region]]:
+    """Faces in one upright RGB picture (CenterFace's detection and second look, and YuNet), outside
+    ``covered``: (the warnings, the finds on faces in ``kept``, which the user chose to keep visible)."""
     found = [r for r in detect_faces(pixels, settings) + look(pixels, settings) if r.score >= settings.check_threshold]
-    return outside(merge_overlapping(found), covered, settings, pixels.shape)
+    found += second_family(pixels)
+    return covered_or_kept(merge_overlapping(found), covered, kept, settings, pixels.shape)
 
 
-def check_photo(photo: Photo, settings: Settings, covered: Sequence[Region] = ()) -> list[Region]:
-    """Faces in every view a viewer may see of a photo (its colour, and with transparency the picture over
-    white and over black), each face once, outside ``covered``."""
+def check_photo(
+    photo: Photo, settings: Settings, covered: Sequence[Region] = (), kept: Sequence[Region] = ()
+) -> tuple[list[Region], list[Region]]:
+    """``check_pixels`` on every view a viewer may see of a photo (its colour, and with transparency the
+    picture over white and over black), each face once."""
     findings: list[Region] = []
+    on_kept: list[Region] = []
     for view in photo.views:
-        findings += outside(check_pixels(view, settings, covered), findings, settings, view.shape)
-    return findings
+        warn, mine = check_pixels(view, settings, covered, kept)
+        findings += outside(warn, findings, settings, view.shape)
+        on_kept += outside(mine, on_kept, settings, view.shape)
+    return findings, on_kept
 
 
 def check_file(
@@ -96,18 +144,28 @@ def check_file(
             raise MediaError(f"unsupported file type {path.suffix or '(no suffix)'}")
         if not path.is_file():
             raise MediaError("no such file" if not path.exists() else "not a regular file")
+        kept = kept_visible(written) if written is not None else []
         if kind == "photo":
             covered = written.regions if written is not None else []
-            findings, frames = check_photo(read_photo(path), settings, covered), 1
+            (findings, on_kept), frames, looked = check_photo(read_photo(path), settings, covered, kept), 1, 1
+            if progress:
+                progress(1, 1)
         else:
             per_frame = written.frames if written is not None else None
-            findings, frames = _check_video(path, settings, per_frame, progress, cancel)
+            findings, on_kept, frames, looked = _check_video(path, settings, per_frame, kept, progress, cancel)
     except Cancelled:
         raise
     except Exception as exc:  # one line naming the file, as a batch does
         message = str(exc) if isinstance(exc, BlurkitError) else f"{type(exc).__name__}: {exc}"
         return CheckResult(path, kind, "failed", error=" ".join(message.split()))
-    return CheckResult(path, kind, "faces" if findings else "clean", findings, frames, known=written is not None)
+    status = "faces" if findings else "clean"
+    return CheckResult(path, kind, status, findings, frames, looked, known=written is not None, kept=on_kept)
+
+
+def kept_visible(written: FileResult) -> list[Region]:
+    """The faces the user chose to leave visible in a file blurkit wrote (``details["kept_visible"]``;
+    in video each with its frame)."""
+    return [Region.from_dict(r) for r in written.details.get("kept_visible", [])]
 
 
 def outputs_in_report(report: str | Path) -> dict[str, FileResult]:
@@ -138,7 +196,11 @@ def written_in_report(report: str | Path) -> list[FileResult]:
                     regions=[Region.from_dict(r) for r in f["regions"]],
                     frames=None if frames is None else [[Region.from_dict(r) for r in fr] for fr in frames],
                     sha256=f["output_sha256"],
-                    details={"settings": f.get("settings", doc["settings"]), "input_sha256": f.get("input_sha256")},
+                    details={
+                        "settings": f.get("settings", doc["settings"]),
+                        "input_sha256": f.get("input_sha256"),
+                        "kept_visible": f.get("kept_visible", []),
+                    },
                 )
             )
     except (OSError, ValueError, KeyError, TypeError) as exc:
@@ -158,30 +220,30 @@ def _check_video(
     path: Path,
     settings: Settings,
     covered: Sequence[Sequence[Region]] | None,
+    kept: Sequence[Region],
     progress: Callable[[int, int], None] | None,
     cancel: threading.Event | None,
-) -> tuple[list[Region], int]:
+) -> tuple[list[Region], list[Region], int, int]:
+    """The whole check (both families) on every CHECK_EVERY-th frame, the first and the last."""
     info = probe(path).info
     full = video_detection_settings(settings, info)
-    # the coarsest of the full pass's scales on every frame: the size of the export's every-frame pass
-    quick = full.with_(scales=(min(full.scales),))
     findings: list[Region] = []
-    count = 0
+    on_kept: list[Region] = []
+    count = looked = 0
     with FrameReader(path, info.width, info.height) as reader:
         for frame in reader:
             if cancel is not None and cancel.is_set():
                 raise Cancelled("cancelled")
-            i, last = frame.index, frame.index == info.frames - 1
-            here = covered[i] if covered is not None and i < len(covered) else []
-            if i % settings.detect_every == 0 or last:
-                found = check_pixels(frame.pixels, full, here)
-            else:
-                found = [r for r in detect_faces(frame.pixels, quick) if r.score >= settings.check_threshold]
-                found = outside(found, here, settings, frame.pixels.shape)
-            findings += [replace(r, frames=(i, i)) for r in found]
+            i = frame.index
             count = i + 1
+            if i % CHECK_EVERY == CHECK_EVERY // 2 or i in (0, info.frames - 1):
+                looked += 1
+                here = covered[i] if covered is not None and i < len(covered) else []
+                warn, mine = check_pixels(frame.pixels, full, here, [k for k in kept if k.in_frame(i)])
+                findings += [replace(r, frames=(i, i)) for r in warn]
+                on_kept += [replace(r, frames=(i, i)) for r in mine]
             if progress:
                 progress(count, max(info.frames, count))
     if not count:
         raise MediaError("no frame could be decoded")
-    return findings, count
+    return findings, on_kept, count, looked

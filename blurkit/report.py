@@ -7,13 +7,13 @@ import csv
 import io
 import json
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from blurkit.atomic import write_atomically
 from blurkit.batch import Skipped
 from blurkit.check import CheckResult, check_file
-from blurkit.html_report import build_html
+from blurkit.html_report import ReportProgress, build_html
 from blurkit.result import FileResult
 from blurkit.settings import NOT_REMOVED, Settings
 from blurkit.version import __version__
@@ -40,14 +40,33 @@ def is_html(path: Path) -> bool:
     return path.suffix.lower() in (".html", ".htm")
 
 
+def report_paths(given: Sequence[Path]) -> list[Path]:
+    """Every report a run writes: each one given, and beside an HTML one its JSON twin (FILE.json, which
+    ``blurkit check --known`` reads) unless a JSON report is given too. Raises ValueError for a name given
+    twice, so that no report is silently dropped."""
+    paths = [Path(p) for p in given]
+    if len({p.absolute() for p in paths}) != len(paths):
+        raise ValueError("the same report file is given twice")
+    if any(is_html(p) for p in paths) and all(is_html(p) for p in paths):
+        paths += [p.with_suffix(".json") for p in paths if is_html(p)]
+    return paths
+
+
 def check_outputs(
-    results: Sequence[FileResult], settings: Settings, cancel: threading.Event | None = None
+    results: Sequence[FileResult],
+    settings: Settings,
+    cancel: threading.Event | None = None,
+    progress: Callable[[FileResult, int, int], None] | None = None,
 ) -> dict[Path, CheckResult]:
     """``check_file`` on every written output (less what blurkit covered there), by output path: what the HTML
-    report shows as still found. Raises Cancelled when ``cancel`` is set."""
-    return {
-        r.dst: check_file(r.dst, settings, written=r, cancel=cancel) for r in results if r.status == "written" and r.dst
-    }
+    report shows as still found. ``progress(result, done, total)``: frames of the file being checked. Raises
+    Cancelled when ``cancel`` is set."""
+    checks = {}
+    for r in results:
+        if r.status == "written" and r.dst:
+            step = None if progress is None else (lambda done, total, r=r: progress(r, done, total))
+            checks[r.dst] = check_file(r.dst, settings, written=r, cancel=cancel, progress=step)
+    return checks
 
 
 def write_report(
@@ -59,12 +78,17 @@ def write_report(
     naming: str = "keep",
     overwrite: bool = False,
     checks: Mapping[Path, CheckResult] | None = None,
+    reviewed: Mapping[Path, bool] | None = None,
+    progress: ReportProgress | None = None,
 ) -> None:
-    """JSON, or HTML when ``path`` says so (``checks``: ``check_outputs``' findings, shown in it). Written like
-    every output: whole or not at all, never over an existing file unless ``overwrite``."""
+    """JSON, or HTML when ``path`` says so (``checks``: ``check_outputs``' findings, shown in it; ``reviewed``:
+    the files marked reviewed). Written like every output: whole or not at all, never over an existing file
+    unless ``overwrite``."""
     path = Path(path)
     if is_html(path):
-        data = build_html(results, settings, skipped=skipped, naming=naming, checks=checks).encode()
+        data = build_html(
+            results, settings, skipped=skipped, naming=naming, checks=checks, reviewed=reviewed, progress=progress
+        ).encode()
     else:  # a name that is not UTF-8 comes out as JSON's \udcNN escapes, which json.loads and os.fsencode undo
         data = json.dumps(build_report(results, settings, skipped, naming), indent=1).encode()
     write_atomically(path, data, overwrite)

@@ -32,6 +32,7 @@ class Job:
     extra_regions: tuple[Region, ...] = ()
     visible_tracks: frozenset[int] = frozenset()
     memory: TrackMemory | None = field(default=None, compare=False)  # the previews' obscuring state
+    kept_visible: tuple[Region, ...] = ()  # photo: detected faces the review left visible (the report lists them)
 
     def resolved(self, settings: Settings, extra: Sequence[Region] = ()) -> Job:
         """This job with its own settings or ``settings``, and ``extra`` (the batch's drawn regions) added."""

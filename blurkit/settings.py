@@ -143,9 +143,10 @@ class Settings:
         detection=True,
     )
     # Obscured faces still look like heads to a detector (blurkit's erased patches score up to about 0.7), so
-    # a check reports only surer finds; faces 24 px and wider in the raw wider-dev photos score above 0.6 in 84 %.
+    # a check reports only surer finds: benchmarks/check_bench.py found CenterFace scoring up to 0.62 outside
+    # every mask in fully covered outputs, and faces deliberately left visible mostly above 0.8.
     check_threshold: float = _setting(
-        0.6,
+        0.7,
         "least score of a face reported by blurkit check and by the check of every output in an HTML report",
         "detection",
         between=(0.01, 0.99),

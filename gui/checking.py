@@ -3,7 +3,9 @@
 The check is ``blurkit.check_outputs``, the one the CLI runs for ``--report FILE.html`` (each file with its
 own settings); what it still finds flags the file. **Save report…** writes the CLI's report through
 ``blurkit.write_report`` (HTML, or JSON when the name says so), atomically, never over a file unless the user
-said to replace it. Both run on the SAVE lane, after the save that made the files.
+said to replace it. Both run on the SAVE lane, after the save that made the files, with the status bar's
+progress (frame by frame). A saved copy can be marked **Reviewed** (remembered by its content, so the mark
+survives a restart and goes with no other copy); the report's sign-off box is ticked for it.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from gui.documents import MediaFile
 from gui.flags import check_summary, notes
 
 REPORT_NAME = "blurkit-report.html"
+# Progress steps per file checked.
+STEPS = 1000
 REPORT_FILTER = "Report for an editor (*.html);;Report for scripts (*.json)"
 
 
@@ -45,8 +49,12 @@ class Checking:
             doc.check_note = texts.CHECKING
 
         def work(task: Task) -> None:
-            for doc, r, settings in written:
-                checks = blurkit.check_outputs([r], settings, cancel=task.cancel)
+            for n, (doc, r, settings) in enumerate(written):
+
+                def frames(_: blurkit.FileResult, done: int, total: int, n: int = n) -> None:
+                    task.progressed.emit(n * STEPS + STEPS * done // max(total, 1), len(written) * STEPS)
+
+                checks = blurkit.check_outputs([r], settings, cancel=task.cancel, progress=frames)
                 task.partial.emit((doc, r, checks[r.dst]))
 
         def step(done: tuple[MediaFile, blurkit.FileResult, blurkit.CheckResult]) -> None:
@@ -58,6 +66,7 @@ class Checking:
 
         def finished(exc: BaseException | None = None) -> None:
             self._checking = None
+            self.progress.hide()
             for doc, r, _ in written:
                 if doc.saved is r and doc.check is None:
                     doc.check_note = "not checked"
@@ -74,7 +83,12 @@ class Checking:
                 self._error_dialog("The check of the saved files stopped", exc)
 
         self.status_text.setText(f"Checking {texts.plural(len(written), 'saved file')} for faces…")
-        self._checking = self.engine.submit(work, lambda _: finished(), finished, SAVE, on_partial=step)
+        self._checking = self.engine.submit(
+            work, lambda _: finished(), finished, SAVE, on_partial=step, on_progress=self._save_progress
+        )
+        self.progress.setRange(0, len(written) * STEPS)
+        self.progress.setValue(0)
+        self.progress.show()
         return self._checking
 
     def _refresh_flags(self) -> None:
@@ -82,6 +96,20 @@ class Checking:
         if doc is not None and self._shown is not None:
             self._refresh_regions()  # the check's boxes on the picture
         self._refresh()
+
+    # the reviewed mark
+
+    def reviewed(self, r: blurkit.FileResult) -> bool:
+        """Whether the user marked this saved copy reviewed (remembered by its sha256)."""
+        return bool(r.sha256) and self.store.value(f"reviewed/{r.sha256}", False, type=bool)
+
+    def set_reviewed(self, on: bool) -> None:
+        """Mark (or unmark) the current file's saved copy as reviewed."""
+        doc = self.current
+        if doc is None or doc.saved is None or not doc.saved.sha256:
+            return
+        self.store.setValue(f"reviewed/{doc.saved.sha256}", bool(on))
+        self._update_actions()
 
     # the report
 
@@ -111,17 +139,25 @@ class Checking:
         saved = list(self.session.values())
         results = [r for _, r in saved]
         checks = {r.dst: doc.check for doc, r in saved if doc.saved is r and doc.check is not None}
+        reviewed = {r.dst: self.reviewed(r) for _, r in saved if r.dst is not None}
         kept = {doc.settings_or(self.defaults) for doc, _ in saved}
         # The report names one set of settings: the files', when they share them, else the batch's.
         settings = kept.pop() if len(kept) == 1 else self.defaults
         naming = self.settings_panel.naming()
 
         def work(task: Task) -> Path:
-            blurkit.write_report(path, results, settings, naming=naming, overwrite=overwrite, checks=checks)
+            def step(done: int, total: int, _: str) -> None:
+                task.progressed.emit(done, total)
+
+            blurkit.write_report(
+                path, results, settings, naming=naming, overwrite=overwrite, checks=checks, reviewed=reviewed,
+                progress=step,
+            )  # fmt: skip
             return path
 
         def done(written: Path) -> None:
             self._report = None
+            self.progress.hide()
             flagged = sum(1 for doc, r in saved if doc.saved is r and notes(doc))
             self.status_text.setText(f"Report saved: {written}")
             self._dialog(
@@ -135,9 +171,13 @@ class Checking:
 
         def failed(exc: BaseException) -> None:
             self._report = None
+            self.progress.hide()
             self._update_actions()
             self._error_dialog("The report was not saved", exc)
 
-        self._report = self.engine.submit(work, done, failed, SAVE)
+        self._report = self.engine.submit(work, done, failed, SAVE, on_progress=self._save_progress)
+        self.progress.setRange(0, len(results))
+        self.progress.setValue(0)
+        self.progress.show()
         self._update_actions()
         return self._report

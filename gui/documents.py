@@ -113,7 +113,10 @@ class MediaFile:
         if self.kind == "photo":
             if self.detected is None:
                 return blurkit.Job(self.path, dst, settings, extra_regions=tuple(self.review.drawn))
-            return blurkit.Job(self.path, dst, settings, regions=tuple(self.reviewed_regions()), memory=self.memory)
+            kept = tuple(r for i, r in enumerate(self.detected) if i in self.review.off)
+            return blurkit.Job(
+                self.path, dst, settings, regions=tuple(self.reviewed_regions()), kept_visible=kept, memory=self.memory
+            )
         return blurkit.Job(
             self.path, dst, settings, frames=self.analysis.frames if self.analysis else None,
             extra_regions=tuple(self.extra_regions()), visible_tracks=self.review.off if self.analysis else frozenset(),

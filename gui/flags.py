@@ -125,8 +125,9 @@ def check_summary(doc: MediaFile) -> str:
     check = doc.check
     if check is None:
         return "not checked"
+    kept = f"; {plural(len(check.kept), 'face')} kept visible by you" if check.kept else ""
     if check.status == "clean":
-        return "checked: no face found in it"
+        return f"checked: no face found in it{kept}"
     if check.status == "failed":
         return "the check failed"
     return f"check: {plural(len(finding_targets(doc)), 'face')} still in it"

@@ -198,6 +198,11 @@ class MainWindow(Loading, Reviewing, Previewing, Saving, Checking, Flagging, QMa
             "Save report…", self.save_report, "Ctrl+Shift+R",
             "Save the editor's report (as blurkit --report FILE.html writes it) of the files saved since the start",
         )  # fmt: skip
+        self.reviewed_action = a(
+            "Reviewed", self.set_reviewed, "Ctrl+Shift+D",
+            "Mark the saved copy of this file as reviewed: remembered, and ticked in the report's sign-off",
+        )  # fmt: skip
+        self.reviewed_action.setCheckable(True)
         quit_action = a("Quit", self.close, QKeySequence.StandardKey.Quit)
         self.undo_action = self.undo_group.createUndoAction(self, "Undo")
         self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
@@ -247,7 +252,7 @@ class MainWindow(Loading, Reviewing, Previewing, Saving, Checking, Flagging, QMa
         menu = self.menuBar().addMenu("&File")
         for action in (
             self.open_action, self.open_folder_action, None, self.save_action, self.save_all_action,
-            self.save_report_action, None,
+            self.save_report_action, self.reviewed_action, None,
         ):  # fmt: skip
             menu.addSeparator() if action is None else menu.addAction(action)
         menu.addAction(quit_action)
@@ -305,6 +310,11 @@ class MainWindow(Loading, Reviewing, Previewing, Saving, Checking, Flagging, QMa
         flagged = any(targets(doc) for doc in self.files)
         self.next_flagged_action.setEnabled(flagged)
         self.previous_flagged_action.setEnabled(flagged)
+        saved = doc is not None and doc.saved is not None and bool(doc.saved.sha256)
+        self.reviewed_action.setEnabled(saved)
+        self.reviewed_action.blockSignals(True)
+        self.reviewed_action.setChecked(saved and self.reviewed(doc.saved))
+        self.reviewed_action.blockSignals(False)
         self.save_report_action.setEnabled(
             bool(self.session) and self._report is None and not self.checking and not exporting
         )

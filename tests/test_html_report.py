@@ -6,6 +6,7 @@ import base64
 import hashlib
 import io
 import json
+import re
 import shutil
 import subprocess
 from html.parser import HTMLParser
@@ -81,8 +82,78 @@ def test_report_is_self_contained_escaped_and_names_what_an_editor_signs(batch) 
     assert "tattoos" in words and "second look" in words and "check threshold" in words
     assert "black lines: shot cuts (0)" in words  # the sample is one shot
     # the check of each output (blurkit's own masks left out) finds no face, and says how much it looked at
-    assert "none (1 frame(s) looked at)" in words and "none (75 frame(s) looked at)" in words
-    assert len(images(page)) == 2
+    assert "none (1 frame looked at)" in words and "none (11 of 75 frames looked at)" in words
+    assert len(images(page)) >= 3  # the photo and the video's contact sheet
+    assert words.count("Not removed") == 1  # once, at the top
+    assert words.count("Reviewed by") == 2  # a sign-off line per file
+    assert "@media print" in text
+
+
+def test_both_reports_from_one_run(batch, tmp_path: Path) -> None:
+    """``--report FILE.html`` writes FILE.json beside it (what ``check --known`` reads); given twice, both
+    are written; nothing is silently dropped."""
+    _, _, report = batch
+    doc = json.loads(report.with_suffix(".json").read_text())
+    assert {Path(f["output"]).name for f in doc["files"]} == {HOSTILE, "two_faces.mp4"}
+    a, b = tmp_path / "a.html", tmp_path / "b.json"
+    args = [str(SAMPLES / "grace_hopper.jpg"), "-o", str(tmp_path / "out.jpg"), "--report", str(a), "--report", str(b)]
+    assert main([*args, "-q"]) == EXIT_OK
+    assert "<html" in a.read_text() and json.loads(b.read_text())["files"][0]["status"] == "written"
+    assert not (tmp_path / "a.json").exists()  # a JSON report was named: no twin
+
+
+def test_video_contact_sheet_frames_time_codes_and_timeline_links(batch) -> None:
+    """Each sheet frame has an id, a time code and a frame number; every timeline mark links to one; the first
+    frame (the shot's start) is there, and so are the frames where a track starts or ends at the edge."""
+    _, _, report = batch
+    text = report.read_text()
+    page = Page(text)
+    ids = {attrs["id"] for tag, attrs in page.tags if tag == "figure" and "id" in attrs}
+    links = {a["href"][1:] for tag, a in page.tags if tag == "a" and re.fullmatch(r"#f\d+-\d+", a.get("href", ""))}
+    assert links and links == ids
+    doc = json.loads(report.with_suffix(".json").read_text())
+    video = next(f for f in doc["files"] if f["kind"] == "video")
+    frames = {int(x.split("-")[1]) for x in ids}  # (one video in the batch)
+    assert 0 in frames
+    tracks: dict[int, list[int]] = {}
+    for i, regions in enumerate(video["frames"]):
+        for r in regions:
+            if r["track_id"] is not None and r["source"] != "manual":
+                tracks.setdefault(r["track_id"], []).append(i)
+    edge = [
+        i for span in tracks.values() for i in (span[0], span[-1])
+        if any(r["x0"] <= 4 or r["y0"] <= 4 or r["x1"] >= video["width"] - 4 or r["y1"] >= video["height"] - 4
+               for r in video["frames"][i] if r["track_id"] is not None)
+    ]  # fmt: skip
+    assert edge and set(edge) <= frames  # the walking astronaut enters from the left edge
+    words = "".join(page.text)
+    assert "0:00:00.000 · frame 0" in words
+    fps = video["fps"]
+    last = max(frames)
+    assert f"{int(last / fps) // 60:02}:{int(last / fps) % 60:02}" in words and f"frame {last}" in words
+
+
+def test_contact_sheet_keeps_to_its_byte_budget(tmp_path: Path, monkeypatch) -> None:
+    """A sheet's pictures never exceed BUDGET_BYTES: a tiny budget leaves frames out and says so."""
+    from blurkit import Settings, contact_sheet, write_report
+    from blurkit.check import check_file
+
+    r = anonymize_file(SAMPLES / "two_faces.mp4", tmp_path / "out.mp4")
+    check = {r.dst: check_file(r.dst, written=r)}
+
+    def sheet(budget: int) -> tuple[list[bytes], str]:
+        monkeypatch.setattr(contact_sheet, "BUDGET_BYTES", budget)
+        path = tmp_path / f"r{budget}.html"
+        write_report(path, [r], Settings(), checks=check)
+        text = path.read_text()
+        return [base64.b64decode(a["src"].split(",", 1)[1]) for t, a in Page(text).tags if t == "img"], text
+
+    full, _ = sheet(contact_sheet.BUDGET_BYTES)
+    assert len(full) >= 3 and sum(map(len, full)) <= contact_sheet.BUDGET_BYTES
+    half = sum(map(len, full)) // 2
+    pictures, text = sheet(half)
+    assert 0 < len(pictures) < len(full) and sum(map(len, pictures)) <= half
+    assert f"{len(full) - len(pictures)} more frame(s) worth a look are not shown" in text
 
 
 def test_pictures_come_from_the_outputs_not_the_originals(batch) -> None:
@@ -121,6 +192,11 @@ def test_report_in_a_real_browser(batch, tmp_path: Path) -> None:
     assert share(COLOURS["manual"], 0) > 1e-4  # the timeline's lane for the drawn sign (SVG, exact colour)
     assert share(COLOURS["covered"], 40) > 1e-4  # outlines on the thumbnails (JPEG, near the colour)
     assert share("#ffffff", 0) < 0.95  # not a blank page
+    # the contact sheet lays its frames side by side: some screen row crosses the covered faces' outlines
+    # in two frames at once, more than a frame's width (320 px) apart
+    green = np.abs(pixels - np.array([0x1F, 0x9D, 0x3A])).max(axis=2) <= 40
+    spread = [np.ptp(np.flatnonzero(row)) for row in green if row.sum() >= 2]
+    assert max(spread) > 320
 
 
 def test_removed_metadata_is_named_never_valued(tmp_path: Path) -> None:

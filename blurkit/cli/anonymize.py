@@ -18,7 +18,8 @@ from blurkit.errors import BlurkitError
 from blurkit.media import kind_of
 from blurkit.naming import NAMINGS, shown_name
 from blurkit.regions import Region
-from blurkit.report import check_outputs, is_html, write_name_map, write_report
+from blurkit.report import is_html, report_paths, write_name_map
+from blurkit.report_run import write_reports
 from blurkit.request import Earlier, Run
 from blurkit.result import FileResult
 from blurkit.settings import FAST_VIDEO, MODES, NOT_REMOVED, Settings, setting_fields
@@ -133,9 +134,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--report",
         type=Path,
+        action="append",
+        default=[],
         metavar="FILE",
         help="write what was found and written, per file, and what was skipped, as FILE.json, or as FILE.html: a "
-        "report an editor can read and sign off, with a picture of every output and a check of it; it names the inputs",
+        "report an editor can read and sign off, with a picture of every output and a check of it (FILE.json is "
+        "written beside it, unless a JSON report is given too); repeat for both; it names the inputs",
     )
     g.add_argument(
         "--name-map",
@@ -190,7 +194,7 @@ def main(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     except BlurkitError as exc:
         print(f"blurkit: --report: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    for flag, path in (("--report", args.report), ("--name-map", args.name_map)):
+    for flag, path in [*(("--report", r) for r in args.report), ("--name-map", args.name_map)]:
         try:
             if path:
                 check_writable(path, replaces_report(request) if flag == "--report" else args.overwrite)
@@ -231,12 +235,17 @@ def validated(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Sett
         parser.error(str(exc))
     if args.jobs < 1:
         parser.error("--jobs must be at least 1")
-    for flag, path, want in (("--report", args.report, ".json or .html"), ("--name-map", args.name_map, ".csv")):
+    try:
+        args.report = report_paths(args.report)
+    except ValueError as exc:
+        parser.error(f"--report: {exc}")
+    sides = [*(("--report", r, ".json or .html") for r in args.report), ("--name-map", args.name_map, ".csv")]
+    for flag, path, want in sides:
         if path and kind_of(path):
             parser.error(f"{flag} {path} names a photo or video; give a {want} file")
-    if args.report and args.name_map and args.report.absolute() == args.name_map.absolute():
+    if args.name_map and any(r.absolute() == args.name_map.absolute() for r in args.report):
         parser.error("--report and --name-map must be different files")
-    if args.skip_existing and (not args.report or is_html(args.report)):
+    if args.skip_existing and json_report(args) is None:
         parser.error("--skip-existing needs --report FILE.json: the earlier run's report vouches for its outputs")
     output = Path(args.output)
     if output.exists() and not output.is_dir() and not output_is_a_file(args.inputs, output):
@@ -249,8 +258,14 @@ def run_request(args: argparse.Namespace) -> Run:
     earlier = None
     if args.skip_existing:
         # the first run of a folder has no report yet: nothing is done
-        earlier = read_earlier(args.report) if args.report.exists() else Earlier(args.report)
+        report = json_report(args)
+        earlier = read_earlier(report) if report.exists() else Earlier(report)
     return Run(overwrite=args.overwrite, dry_run=args.dry_run, earlier=earlier)
+
+
+def json_report(args: argparse.Namespace) -> Path | None:
+    """The JSON report among --report's files (``report_paths`` adds one beside an HTML report)."""
+    return next((r for r in args.report if not is_html(r)), None)
 
 
 def replaces_report(request: Run) -> bool:
@@ -319,16 +334,10 @@ def write_side_files(
 ) -> int:
     """The report and the name map, after every output is written: EXIT_OK, or why they are missing."""
     try:
-        checks = None
-        if args.report and is_html(args.report) and not args.dry_run:
-            if not args.quiet:
-                print("blurkit: checking every output for the report...", file=sys.stderr)
-            checks = check_outputs(results, settings)
-        if args.report:
-            write_report(
-                args.report, results, settings, skipped=planned.skipped, naming=args.names,
-                overwrite=replaces_report(request), checks=checks,
-            )  # fmt: skip
+        write_reports(
+            args.report, results, settings, planned.skipped, args.names, replaces_report(request), args.dry_run,
+            args.quiet,
+        )  # fmt: skip
         if args.name_map:
             write_name_map(args.name_map, results, overwrite=args.overwrite)
     except (OSError, BlurkitError) as exc:
@@ -389,7 +398,8 @@ def _say_names(planned: Plan, args: argparse.Namespace) -> None:
             "(--names random or sequential leaves them out)",
             file=sys.stderr,
         )
-    links = [f"{flag} {path}" for flag, path in (("--report", args.report), ("--name-map", args.name_map)) if path]
+    links = [f"{flag} {path}" for flag, path in [*(("--report", r) for r in args.report), ("--name-map", args.name_map)]
+             if path]  # fmt: skip
     if links and (args.names != "keep" or args.name_map):
         print(
             f"blurkit: {' and '.join(links)} link(s) every output to its original; "

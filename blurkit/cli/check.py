@@ -24,8 +24,9 @@ SHOWN = 20
 DESCRIPTION = """\
 Look for faces left in photos and videos that are already anonymized (by blurkit or any
 other tool) and list every one found: file, frame, box and score. Nothing is written or
-changed. Photos get blurkit's full detection and its second look; videos a quick pass on
-every frame and the full detection on every Nth frame (--detect-every).
+changed. Two model families look (blurkit's CenterFace, with its second look, and YuNet);
+videos are looked at every 8th frame (and the first and last). With --known, faces the user chose to keep visible
+are listed as "kept visible by you", not as faces found.
 """
 
 EPILOG = f"""\
@@ -117,11 +118,14 @@ def _say(r: CheckResult) -> None:
         print(f"blurkit check: {shown_name(r.path)}: {r.error}", file=sys.stderr)
         return
     known = " (outside what blurkit covered)" if r.known else ""
+    if r.kept:
+        known += f"; {len(r.kept)} face(s) kept visible by you"
     if r.status == "clean":
-        print(f"{shown_name(r.path)}: no face found" + (f" in {r.frames} frames" if r.kind == "video" else "") + known)
+        looked = f" ({r.looked} of {r.frames} frames looked at)" if r.kind == "video" else ""
+        print(f"{shown_name(r.path)}: no face found{looked}{known}")
         return
     frames = len({x.frames for x in r.findings})
-    where = f" in {frames} of {r.frames} frames" if r.kind == "video" else ""
+    where = f" in {frames} of the {r.looked} frames looked at" if r.kind == "video" else ""
     print(f"{shown_name(r.path)}: {len(r.findings)} face(s){where}{known}")
     for x in r.findings[:SHOWN]:
         at = f"frame {x.frames[0]}: " if x.frames is not None else ""

@@ -14,6 +14,9 @@ SHA256 = {
     "centerface.onnx": "09189deaaf8646c5c51a68447e3c744ea1e211798155d4728c20507b9f5aefbc",
     "face_detection_short_range.tflite": "bbff11cebd1eb27a1e004cae0b0e63ec8c551cbf34a4451148b4908b8db3eca8",
     "face_detection_full_range_sparse.tflite": "2c3728e6da56f21e21a320433396fb06d40d9088f2247c05e5635a688d45dfe1",
+    # libfacedetection.train onnx/yunet_s_640_640.onnx (Apache-2.0), the same file as OpenCV Zoo's
+    # face_detection_yunet_2023mar.onnx: the check's second model family (detect/yunet.py)
+    "yunet_s_640_640.onnx": "8f2383e4dd3cfbb4553ea8718107fc0423210dc964f9f4280604804ed2552fa4",
 }
 
 
