@@ -148,8 +148,9 @@ def main() -> None:
     args = parser.parse_args()
     if not DATA.is_dir():
         sys.exit(f"{DATA} is not present")
+    old = old_obscure()
     looks: dict[str, Callable[[np.ndarray, list[Region]], np.ndarray]] = {
-        "old erase": lambda rgb, regions, old=old_obscure(): old(rgb, regions, SETTINGS),
+        "old erase": lambda rgb, regions: old(rgb, regions, SETTINGS),
         "new erase": lambda rgb, regions: obscure(rgb, regions, SETTINGS),
     }
     deface = deface_look()
@@ -168,8 +169,7 @@ def main() -> None:
                 start = time.perf_counter()
                 outs[look] = draw(rgb, regions)
                 seconds[look] = seconds.get(look, 0.0) + time.perf_counter() - start
-                drawn = masks
-                rows.setdefault(look, []).extend(calm(outs[look], drawn))
+                rows.setdefault(look, []).extend(calm(outs[look], masks))
             if deface is not None:
                 outs["deface blur"], drawn = deface(rgb)
                 rows.setdefault("deface blur", []).extend(calm(outs["deface blur"], drawn))
