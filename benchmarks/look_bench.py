@@ -13,13 +13,21 @@ masks when it is importable. Frames are sampled evenly from ../shared/data/video
 read in place); photos are the first N of ../shared/data/wider-dev. --pictures DIR writes, per clip frame
 and for a few photos, original | old | new | deface side by side.
 
+--video INPUT OUTPUT REPORT measures a whole rendered video instead (blurkit's output and the JSON report
+of the run that wrote it, ``--report``): the calm criterion on every mask of every 5th frame, and whether the
+fill is steady and follows the light: per track and pair of consecutive frames, the change of the mask's
+mean luma beside the change of its ring's, and the mean pixel change inside the mask (output, and the input's
+face there for scale). A wobbling fill moves more than its ring; a fill that ignores the light, less.
+
 Usage: python benchmarks/look_bench.py [--frames N] [--photos N] [--pictures DIR] [--no-check]
+       python benchmarks/look_bench.py --video INPUT OUTPUT REPORT
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib.util
+import json
 import subprocess
 import sys
 import tempfile
@@ -139,13 +147,66 @@ def summary(rows: list[tuple[float, bool]]) -> str:
     return f"{share:5.1f} % calm, median {np.median(diffs):5.1f}, p90 {np.percentile(diffs, 90):5.1f}"
 
 
+def frames_of(path: Path) -> list[np.ndarray]:
+    cap = cv2.VideoCapture(str(path))
+    frames = []
+    while (got := cap.read())[0]:
+        frames.append(cv2.cvtColor(got[1], cv2.COLOR_BGR2RGB))
+    return frames
+
+
+def video(source: Path, output: Path, report: Path) -> None:
+    """The calm criterion and the steadiness of the fill over a whole rendered video (see the docstring)."""
+    doc = json.loads(report.read_text())
+    files = doc["files"] if isinstance(doc, dict) else doc
+    (result,) = [f for f in files if Path(f["output"]).resolve() == output.resolve()]
+    per_frame = [[Region.from_dict(d) for d in frame] for frame in result["frames"]]
+    ins, outs = frames_of(source), frames_of(output)
+    rows: list[tuple[float, bool]] = []
+    steps: dict[str, list[float]] = {"mask": [], "ring": [], "pixels out": [], "pixels in": []}
+    before: dict[int, tuple[np.ndarray, float, float]] = {}
+    previous_out = previous_in = np.zeros(0, np.float32)
+    for index, (rgb, out) in enumerate(zip(ins, outs, strict=True)):
+        masks = mask_regions(per_frame[index], SETTINGS, rgb.shape[1], rgb.shape[0], index)
+        if index % 5 == 0:
+            rows.extend(calm(out, masks))
+        luma_out = cv2.cvtColor(out, cv2.COLOR_RGB2GRAY).astype(np.float32)
+        luma_in = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32)
+        others = mask_of(out.shape, [m.scaled(1.3) for m in masks])
+        now = {}
+        for m in masks:
+            inside = mask_of(out.shape, [m])
+            ring = mask_of(out.shape, [m.scaled(1.6)]) & ~others
+            if m.track_id is None or inside.sum() < 20 or ring.sum() < 20:
+                continue
+            now[m.track_id] = (inside, float(luma_out[inside].mean()), float(luma_out[ring].mean()))
+            if m.track_id in before:
+                was, mask_mean, ring_mean = before[m.track_id]
+                both = inside & was
+                steps["mask"].append(abs(now[m.track_id][1] - mask_mean))
+                steps["ring"].append(abs(now[m.track_id][2] - ring_mean))
+                if both.sum() >= 20:
+                    steps["pixels out"].append(float(np.abs(luma_out - previous_out)[both].mean()))
+                    steps["pixels in"].append(float(np.abs(luma_in - previous_in)[both].mean()))
+        before, previous_out, previous_in = now, luma_out, luma_in
+    print(f"{output.name}: {len(ins)} frames; every 5th frame: {len(rows)} masks, {summary(rows)}")
+    for name, values in steps.items():
+        if values:
+            median, p90 = np.median(values), np.percentile(values, 90)
+            print(f"  frame-to-frame change, {name:10s} median {median:5.2f}, p90 {p90:5.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=8, help="frames sampled per clip")
     parser.add_argument("--photos", type=int, default=60, help="dev photos measured (0: none)")
     parser.add_argument("--pictures", type=Path, help="write original | old | new | deface strips here")
     parser.add_argument("--no-check", action="store_true", help="skip blurkit check on the outputs")
+    parser.add_argument("--video", nargs=3, type=Path, metavar=("INPUT", "OUTPUT", "REPORT"))
     args = parser.parse_args()
+    if args.video:
+        video(*args.video)
+        return
     if not DATA.is_dir():
         sys.exit(f"{DATA} is not present")
     old = old_obscure()
