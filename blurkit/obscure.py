@@ -112,6 +112,9 @@ GRAIN_MAX = 3.0
 # EDGE_WIDTH of its radius, so a viewer can tell a face was hidden there; darker, never lighter.
 EDGE = 6.0
 EDGE_WIDTH = 0.3
+# The ring a patch is never lighter than, in (normalised) distances from the mask's centre: beyond the soft
+# edge, what a viewer sees around the patch.
+RING = (1.25, 1.6)
 
 
 @dataclass(frozen=True)
@@ -157,7 +160,15 @@ def _erase_fill(src: np.ndarray, outside: np.ndarray, texture: _Texture, r: Regi
     colours = np.where(den > 1e-4, num / np.maximum(den, 1e-4), fallback.astype(np.float32))
     fill = cv2.resize(colours, (w, h), interpolation=cv2.INTER_LINEAR)
     grey = cv2.cvtColor(src, cv2.COLOR_RGB2GRAY).astype(np.float32)
-    shade = np.clip((_distance(r, x0, y0, x0 + w, y0 + h) - (1 - EDGE_WIDTH)) / EDGE_WIDTH, 0, 1)
+    distance = _distance(r, x0, y0, x0 + w, y0 + h)
+    # never lighter than the ring just around it: the colours above also reach further out, where a
+    # bright background can outweigh a dark collar or hair next to the face
+    ring = outside & (distance > RING[0]) & (distance <= RING[1])
+    hole = distance <= 1
+    if ring.any() and hole.any():
+        excess = float(cv2.cvtColor(fill, cv2.COLOR_RGB2GRAY)[hole].mean()) - float(grey[ring].mean())
+        fill -= max(0.0, excess)
+    shade = np.clip((distance - (1 - EDGE_WIDTH)) / EDGE_WIDTH, 0, 1)
     shade *= -EDGE
     grain = np.tile(texture.grain, (h // TEXTURE + 1, w // TEXTURE + 1))[:h, :w]
     shade += grain * min(GRAIN_MAX, _scene_noise(grey, outside))
