@@ -108,8 +108,9 @@ TEXTURE = 64
 # Grain at most GRAIN_MAX levels, however noisy the scene: grain is there so that the patch does not read
 # as a flat sticker, not to hide anything (nothing inside the mask reaches the fill).
 GRAIN_MAX = 3.0
-# The faint edge: the rim of the patch this many levels darker than its fill, fading over the outer
-# EDGE_WIDTH of its radius, so a viewer can tell a face was hidden there; darker, never lighter.
+# The faint edge: the rim of the patch up to this many levels darker than its fill (half the ring's own
+# spread at most), fading over the outer EDGE_WIDTH of its radius, so a viewer can tell a face was hidden
+# there; darker, never lighter.
 EDGE = 6.0
 EDGE_WIDTH = 0.3
 # The ring a patch is never lighter than, in (normalised) distances from the mask's centre: beyond the soft
@@ -165,11 +166,13 @@ def _erase_fill(src: np.ndarray, outside: np.ndarray, texture: _Texture, r: Regi
     # bright background can outweigh a dark collar or hair next to the face
     ring = outside & (distance > RING[0]) & (distance <= RING[1])
     hole = distance <= 1
+    edge = 0.0
     if ring.any() and hole.any():
         excess = float(cv2.cvtColor(fill, cv2.COLOR_RGB2GRAY)[hole].mean()) - float(grey[ring].mean())
         fill -= max(0.0, excess)
+        edge = min(EDGE, 0.5 * float(grey[ring].std()))  # before a plain wall, a rim as faint as the wall
     shade = np.clip((distance - (1 - EDGE_WIDTH)) / EDGE_WIDTH, 0, 1)
-    shade *= -EDGE
+    shade *= -edge
     grain = np.tile(texture.grain, (h // TEXTURE + 1, w // TEXTURE + 1))[:h, :w]
     shade += grain * min(GRAIN_MAX, _scene_noise(grey, outside))
     fill += shade[:, :, None]

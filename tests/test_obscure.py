@@ -292,3 +292,20 @@ def test_erase_follows_the_light_of_a_video_and_keeps_its_grain() -> None:
     steps = np.diff(np.array(means), axis=0)
     assert np.all(np.abs(steps[:, 0] - steps[:, 1]) < 2)
     assert all(np.corrcoef(g.ravel(), grains[0].ravel())[0, 1] > 0.8 for g in grains[1:])
+
+
+def test_erase_is_no_busier_than_a_plain_wall(faces) -> None:
+    """A face before a plain, slightly noisy wall: the patch keeps the wall's tone and is no busier than the
+    wall (the old blotches, +-32 levels, were three times busier), so only a soft disc shows."""
+    rgb, regions = faces["grace_hopper.jpg"]
+    face = max(regions, key=lambda r: r.score)
+    x0, y0, x1, y1 = box_of(face)
+    wall = np.clip(150 + np.random.default_rng(4).normal(0, 4, (y1 - y0 + 200, x1 - x0 + 200, 3)), 0, 255)
+    scene = wall.astype(np.uint8)
+    scene[100:-100, 100:-100] = rgb[y0:y1, x0:x1]
+    region = Region(100, 100, 100 + x1 - x0, 100 + y1 - y0, 0.9)
+    out = obscure(scene, [region], Settings())
+    mask = mask_regions([region], Settings(), scene.shape[1], scene.shape[0])[0]
+    inside, ring = ring_and_mask_luma(out, mask)
+    assert abs(inside.mean() - ring.mean()) <= 15 and inside.mean() <= ring.mean() + 1
+    assert inside.std() <= ring.std()
