@@ -102,33 +102,29 @@ def _rng(r: Region) -> np.random.Generator:
     return _rng_for(_key(r))
 
 
+# The grain: a tile of unit noise drawn from the secret, laid over the mask at the picture's own pixel
+# size (film grain is fine whatever the face's size) and scaled to the surroundings' own noise.
+TEXTURE = 64
+# Grain at most GRAIN_MAX levels, however noisy the scene: grain is there so that the patch does not read
+# as a flat sticker, not to hide anything (nothing inside the mask reaches the fill).
+GRAIN_MAX = 3.0
+# The faint edge: the rim of the patch up to this many levels darker than its fill (half the ring's own
+# spread at most), fading over the outer EDGE_WIDTH of its radius, so a viewer can tell a face was hidden
+# there; darker, never lighter.
+EDGE = 6.0
+EDGE_WIDTH = 0.3
+# The ring a patch is never lighter than, in (normalised) distances from the mask's centre: beyond the soft
+# edge, what a viewer sees around the patch.
+RING = (1.25, 1.6)
+
+
 @dataclass(frozen=True)
 class _Texture:
-    noise: np.ndarray  # TEXTURE x TEXTURE x 3, levels
-    blotches: np.ndarray  # TEXTURE x TEXTURE, -1..1
-
-
-# Noise and blotches are made at this size and stretched over the mask: the look is a few soft
-# blotches and a mottle whatever the face's size, and stretching costs less than drawing at full size.
-TEXTURE = 48
-# Blotches of +-BLOTCH levels, a few across the face: enough that a covered face visibly changes
-# even where its surroundings share its colour (a dark stage), so viewers and checks see it obscured.
-BLOTCH = 32.0
-# Blotch size: the smoothing (in TEXTURE pixels) of the noise they are cut from; organic shapes about a
-# sixth of the face across read as mottling, not as eyes and a mouth.
-BLOTCH_SIGMA = 3.0
+    grain: np.ndarray  # TEXTURE x TEXTURE, unit normal noise, one channel (grain is brightness only)
 
 
 def _make_texture(rng: np.random.Generator) -> _Texture:
-    """Mostly brightness, a little colour, so the patch reads as texture, not confetti; steep edges
-    between blotches, so few pixels sit near zero, where nothing would show."""
-    t = TEXTURE
-    coarse = rng.normal(0, 6.0, (6, 6, 1)) + rng.normal(0, 1.5, (6, 6, 3))
-    noise = cv2.resize(coarse.astype(np.float32), (t, t), interpolation=cv2.INTER_CUBIC)
-    noise += rng.normal(0, 3.0, (t, t, 1)).astype(np.float32)
-    field = cv2.GaussianBlur(rng.normal(0, 1, (t, t)).astype(np.float32), (0, 0), BLOTCH_SIGMA)
-    blotches = np.tanh(3 * field / max(float(field.std()), 1e-6))
-    return _Texture(noise, blotches)
+    return _Texture(rng.normal(0, 1, (TEXTURE, TEXTURE)).astype(np.float32))
 
 
 @lru_cache(maxsize=TEXTURES_KEPT)
@@ -140,32 +136,47 @@ def _texture(r: Region) -> _Texture:
     return _texture_for(_key(r))
 
 
-def _erase_fill(src: np.ndarray, outside: np.ndarray, texture: _Texture) -> np.ndarray:
-    """Smooth continuation of the surroundings into the hole plus the region's texture, from
-    outside pixels only; everything at FILL_SIDE and stretched once to the window."""
+def _scene_noise(grey: np.ndarray, outside: np.ndarray) -> float:
+    """The surroundings' own fine noise (levels, a standard deviation): from the differences between
+    neighbours, edges clipped off; continuous, so it does not jump between frames of a video."""
+    d = np.abs(np.diff(grey, axis=1))[(outside[:, 1:] & outside[:, :-1])]
+    return float(np.minimum(d, 8).mean()) / 1.6 if d.size else 0.0
+
+
+def _erase_fill(src: np.ndarray, outside: np.ndarray, texture: _Texture, r: Region, x0: int, y0: int) -> np.ndarray:
+    """A calm patch made from outside pixels only: the surroundings' colours carried smoothly into the
+    hole (normalised convolution at COLOUR_SIDE: each colour is a weighted mean of nearby outside pixels,
+    so the patch is never brighter or busier than its ring), a faint darker rim, and the track's grain at
+    the scene's own noise level. ``(x0, y0)`` is where ``src`` sits in the picture."""
     h, w = outside.shape
-    f = min(1.0, FILL_SIDE / max(h, w))
-    sw, sh = max(2, round(w * f)), max(2, round(h * f))
-    # the surroundings' colours, averaged at COLOUR_SIDE in uint8 (the wide blur spreads each cell's
-    # rounding over the whole patch) and carried smoothly into the hole
     c = min(1.0, COLOUR_SIDE / max(h, w))
     cw, ch = max(2, round(w * c)), max(2, round(h * c))
     weight = outside.view(np.uint8) * np.uint8(255)
     small_k = cv2.resize(cv2.bitwise_and(src, src, mask=weight), (cw, ch), interpolation=cv2.INTER_AREA)
     small_w = cv2.resize(weight, (cw, ch), interpolation=cv2.INTER_AREA).astype(np.float32) / 255
-    sigma = 0.35 * max(cw, ch)
+    sigma = 0.3 * max(cw, ch)
     num = cv2.GaussianBlur(small_k.astype(np.float32), (0, 0), sigma, borderType=cv2.BORDER_REPLICATE)
     den = cv2.GaussianBlur(small_w, (0, 0), sigma, borderType=cv2.BORDER_REPLICATE)[:, :, None]
     fallback = small_k.reshape(-1, 3).sum(0) / max(small_w.sum(), 1e-6) if outside.any() else np.full(3, 128.0)
     colours = np.where(den > 1e-4, num / np.maximum(den, 1e-4), fallback.astype(np.float32))
-    small = cv2.resize(colours, (sw, sh), interpolation=cv2.INTER_LINEAR)
-    noise = cv2.resize(texture.noise, (sw, sh), interpolation=cv2.INTER_LINEAR)
-    offset = cv2.resize(texture.blotches, (sw, sh), interpolation=cv2.INTER_LINEAR)[:, :, None] * BLOTCH
-    grey = small.mean(axis=2, keepdims=True)
-    # each blotch flips where it would clip, so the patch stands out from black, white or anything between
-    offset = np.where((grey + offset < 0) | (grey + offset > 255), -offset, offset)
-    small = cv2.GaussianBlur(small + noise + offset, (0, 0), 0.6)
-    return cv2.resize(_to_uint8(small), (w, h), interpolation=cv2.INTER_LINEAR)
+    fill = cv2.resize(colours, (w, h), interpolation=cv2.INTER_LINEAR)
+    grey = cv2.cvtColor(src, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    distance = _distance(r, x0, y0, x0 + w, y0 + h)
+    # never lighter than the ring just around it: the colours above also reach further out, where a
+    # bright background can outweigh a dark collar or hair next to the face
+    ring = outside & (distance > RING[0]) & (distance <= RING[1])
+    hole = distance <= 1
+    edge = 0.0
+    if ring.any() and hole.any():
+        excess = float(cv2.cvtColor(fill, cv2.COLOR_RGB2GRAY)[hole].mean()) - float(grey[ring].mean())
+        fill -= max(0.0, excess)
+        edge = min(EDGE, 0.5 * float(grey[ring].std()))  # before a plain wall, a rim as faint as the wall
+    shade = np.clip((distance - (1 - EDGE_WIDTH)) / EDGE_WIDTH, 0, 1)
+    shade *= -edge
+    grain = np.tile(texture.grain, (h // TEXTURE + 1, w // TEXTURE + 1))[:h, :w]
+    shade += grain * min(GRAIN_MAX, _scene_noise(grey, outside))
+    fill += shade[:, :, None]
+    return _to_uint8(fill)
 
 
 def _cell_colours(src: np.ndarray, cells: int, rng: np.random.Generator) -> np.ndarray:
@@ -293,7 +304,7 @@ def _fill(
         cx0, cy0, cx1, cy1 = _window(r, margin, width, height)
         cx0, cy0, cx1, cy1 = min(cx0, x0), min(cy0, y0), max(cx1, x1), max(cy1, y1)
         texture = memory.texture(r) if memory is not None else _texture(r)
-        f = _erase_fill(image[cy0:cy1, cx0:cx1], ~inside[cy0:cy1, cx0:cx1], texture)
+        f = _erase_fill(image[cy0:cy1, cx0:cx1], ~inside[cy0:cy1, cx0:cx1], texture, r, cx0, cy0)
         return f[y0 - cy0 : y1 - cy0, x0 - cx0 : x1 - cx0]
     bx0, by0, bx1, by1 = _window(r, 0, width, height)
     src, n = image[by0:by1, bx0:bx1], 4 if settings.mode == "pixelate" else 3

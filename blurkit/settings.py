@@ -9,8 +9,9 @@ from typing import Any
 # What each mode leaves of a face. The CLI's --help, the README and the GUI show these words.
 MODES: dict[str, str] = {
     "erase": (
-        "default; replaces the face with colours taken from just outside the mask, plus noise. "
-        "Nothing inside the mask reaches the output, so nothing can be recovered."
+        "default; a soft patch in the tones and light of the face's surroundings, taken only from "
+        "outside the mask, with a faint darker rim and fine grain. Nothing inside the mask reaches the "
+        "output, so nothing can be recovered."
     ),
     "fill": "solid colour (black unless another is chosen). Nothing inside the mask reaches the output.",
     "pixelate": (

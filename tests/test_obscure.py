@@ -12,7 +12,7 @@ import pytest
 from photo_fixtures import load_rgb
 
 from blurkit import Region, Settings, anonymize_image, detect_faces, mask_regions, obscure
-from blurkit.obscure import mask_of
+from blurkit.obscure import TrackMemory, mask_of
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_media"
 PHOTOS = ("astronaut.png", "grace_hopper.jpg")
@@ -235,10 +235,11 @@ def test_a_tracks_fill_keeps_its_pattern_as_its_box_moves(faces, mode: str) -> N
 @pytest.mark.parametrize("mode", ["erase", "pixelate", "blur"])
 def test_noise_comes_from_a_secret_not_from_what_the_output_shows(mode: str) -> None:
     # the same photo and boxes in two processes: the noise differs, so nobody can regenerate it from
-    # the mask's coordinates, a track number or anything else the output shows, and subtract it
+    # the mask's coordinates, a track number or anything else the output shows, and subtract it (a grey
+    # with a camera's noise: erase's grain follows the scene's own noise, and a flat synthetic grey has none)
     script = (
         "import sys, numpy as np; from blurkit import Region, Settings, obscure; "
-        "img = np.full((200, 200, 3), 120, np.uint8); "
+        "img = np.clip(120 + np.random.default_rng(0).normal(0, 4, (200, 200, 3)), 0, 255).astype(np.uint8); "
         "r = [Region(50, 50, 150, 150, track_id=3), Region(10, 10, 40, 40)]; "
         f"sys.stdout.buffer.write(obscure(img, r, Settings(mode={mode!r})).tobytes())"
     )
@@ -246,3 +247,65 @@ def test_noise_comes_from_a_secret_not_from_what_the_output_shows(mode: str) -> 
     a, b = (np.frombuffer(run, np.uint8).reshape(200, 200, 3).astype(int) for run in runs)
     assert np.abs(a[60:140, 60:140] - b[60:140, 60:140]).mean() > 1.0
     assert np.abs(a[15:35, 15:35] - b[15:35, 15:35]).mean() > 1.0
+
+
+def ring_and_mask_luma(out: np.ndarray, mask: Region) -> tuple[np.ndarray, np.ndarray]:
+    """The output's luma inside a mask and in a ring beyond its soft edge (the mask grown 1.3x to 1.6x)."""
+    luma = cv2.cvtColor(out, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    inside = mask_of(out.shape, [mask])
+    ring = mask_of(out.shape, [mask.scaled(1.6)]) & ~mask_of(out.shape, [mask.scaled(1.3)])
+    return luma[inside], luma[ring]
+
+
+@pytest.mark.parametrize("name", PHOTOS)
+def test_erase_is_calm_in_the_scenes_tones(faces, name: str) -> None:
+    """Issue #24's criterion: the patch is within 15 levels of its surroundings' brightness and no busier
+    than they are (the old blotches of +-32 levels were neither), yet it still covers the face."""
+    rgb, regions = faces[name]
+    settings = Settings()
+    out = obscure(rgb, regions, settings)
+    for mask in mask_regions(regions, settings, rgb.shape[1], rgb.shape[0]):
+        inside, ring = ring_and_mask_luma(out, mask)
+        assert abs(inside.mean() - ring.mean()) <= 15
+        assert inside.std() <= ring.std()
+        assert inside.mean() <= ring.mean() + 3  # never lighter than its surroundings (the rim is darker)
+
+
+def test_erase_follows_the_light_of_a_video_and_keeps_its_grain() -> None:
+    """A track's patch in a scene that darkens frame by frame: its brightness goes down with its ring's,
+    and its grain (the track's own) stays put, so the patch neither flickers nor lags the light."""
+    rng = np.random.default_rng(3)
+    scene = np.clip(140 + rng.normal(0, 5, (160, 200, 3)), 0, 255)
+    scene[:, :100] -= 30  # a darker left half, so the fill has a gradient to carry
+    face = Region(60, 40, 140, 120, 0.9, track_id=1)
+    memory, means, grains = TrackMemory(), [], []
+    for k in range(6):
+        frame = np.clip(scene * (1 - 0.08 * k), 0, 255).astype(np.uint8)
+        out = obscure(frame, [face], Settings(), memory=memory)
+        mask = mask_regions([face], Settings(), 200, 160)[0]
+        inside, ring = ring_and_mask_luma(out, mask)
+        means.append((inside.mean(), ring.mean()))
+        luma = cv2.cvtColor(out, cv2.COLOR_RGB2GRAY).astype(np.float32)[85:95, 95:105]
+        grains.append(luma - luma.mean())
+    for patch, ring in means:
+        assert abs(patch - ring) <= 8
+    steps = np.diff(np.array(means), axis=0)
+    assert np.all(np.abs(steps[:, 0] - steps[:, 1]) < 2)
+    assert all(np.corrcoef(g.ravel(), grains[0].ravel())[0, 1] > 0.8 for g in grains[1:])
+
+
+def test_erase_is_no_busier_than_a_plain_wall(faces) -> None:
+    """A face before a plain, slightly noisy wall: the patch keeps the wall's tone and is no busier than the
+    wall (the old blotches, +-32 levels, were three times busier), so only a soft disc shows."""
+    rgb, regions = faces["grace_hopper.jpg"]
+    face = max(regions, key=lambda r: r.score)
+    x0, y0, x1, y1 = box_of(face)
+    wall = np.clip(150 + np.random.default_rng(4).normal(0, 4, (y1 - y0 + 200, x1 - x0 + 200, 3)), 0, 255)
+    scene = wall.astype(np.uint8)
+    scene[100:-100, 100:-100] = rgb[y0:y1, x0:x1]
+    region = Region(100, 100, 100 + x1 - x0, 100 + y1 - y0, 0.9)
+    out = obscure(scene, [region], Settings())
+    mask = mask_regions([region], Settings(), scene.shape[1], scene.shape[0])[0]
+    inside, ring = ring_and_mask_luma(out, mask)
+    assert abs(inside.mean() - ring.mean()) <= 15 and inside.mean() <= ring.mean() + 1
+    assert inside.std() <= ring.std()
