@@ -9,15 +9,15 @@ from blurkit.batch import run as run_batch
 from blurkit.check import CheckResult, check_file
 from blurkit.detect import detect_faces
 from blurkit.errors import BlurkitError, Cancelled, DetectionError, MediaError, OutputExistsError
-from blurkit.follow import follow_region
 from blurkit.media import PHOTO_SUFFIXES, VIDEO_SUFFIXES
-from blurkit.media.video import VideoInfo, probe_video, read_video_frame, video_detection_settings
 from blurkit.naming import NAMINGS, new_name, revealing_name
 from blurkit.obscure import TrackMemory, mask_regions, obscure
 from blurkit.regions import Region
 from blurkit.render import render_frame
 from blurkit.report import check_outputs, write_report
 from blurkit.settings import MODES, NOT_REMOVED, Settings
+from blurkit.video.follow import follow_region
+from blurkit.video.pipeline import VideoInfo, probe_video, read_video_frame, video_detection_settings
 
 __all__ = [
     "MODES",

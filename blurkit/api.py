@@ -15,13 +15,13 @@ from blurkit.detect import detect_faces
 from blurkit.errors import BlurkitError, MediaError
 from blurkit.media import kind_of
 from blurkit.media.image import Photo, encode_photo, output_format, read_photo
-from blurkit.media.video import anonymize_video
 from blurkit.obscure import TrackMemory, mask_of, mask_regions
 from blurkit.regions import Region
 from blurkit.render import render_frame
 from blurkit.result import FileResult
 from blurkit.second_look import second_look
 from blurkit.settings import Settings
+from blurkit.video.pipeline import anonymize_video
 
 Progress = Callable[[int, int], None]
 

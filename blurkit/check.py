@@ -23,11 +23,11 @@ from blurkit.errors import BlurkitError, Cancelled, MediaError
 from blurkit.media import kind_of
 from blurkit.media.ffmpeg import FrameReader, probe
 from blurkit.media.image import read_photo
-from blurkit.media.video import video_detection_settings
 from blurkit.regions import Region, merge_overlapping
 from blurkit.result import FileResult
 from blurkit.second_look import look, outside
 from blurkit.settings import Settings
+from blurkit.video.pipeline import video_detection_settings
 
 
 @dataclass

@@ -21,11 +21,11 @@ from blurkit import __version__
 from blurkit.batch import Skipped
 from blurkit.check import CheckResult
 from blurkit.media.image import read_photo
-from blurkit.media.video import read_video_frame
 from blurkit.obscure import mask_regions
 from blurkit.regions import Region
 from blurkit.result import FileResult
 from blurkit.settings import NOT_REMOVED, Settings, setting_fields
+from blurkit.video.pipeline import read_video_frame
 
 THUMB_SIDE = 640
 # Timeline width in pixels; a video with more frames than that pools them into columns.

@@ -20,7 +20,11 @@ import numpy as np
 
 from blurkit.atomic import atomic_destination
 from blurkit.media.ffmpeg import VideoInfo, concat_listing, container_of, join_args, probe, run_ffmpeg
-from blurkit.media.video import (
+from blurkit.regions import Region, boxes_of, iou_matrix
+from blurkit.result import FileResult
+from blurkit.settings import Settings
+from blurkit.video.motion import CUT_BACK, CUT_HISTORY
+from blurkit.video.pipeline import (
     FrameRegions,
     Segment,
     SegmentResult,
@@ -29,10 +33,6 @@ from blurkit.media.video import (
     hold_frames,
     lead_frames,
 )
-from blurkit.motion import CUT_BACK, CUT_HISTORY
-from blurkit.regions import Region, boxes_of, iou_matrix
-from blurkit.result import FileResult
-from blurkit.settings import Settings
 
 # Containers whose segments join exactly (timestamps, variable frame rate included); AVI and GIF are
 # processed whole. Segments of MP4 and MOV go through NUT, which keeps the source's time base.

@@ -40,14 +40,14 @@ from blurkit.media.ffmpeg import (
     probe,
     read_frame,
 )
-from blurkit.motion import FrameView, ShotCuts, box_shifts, frame_view
 from blurkit.obscure import TrackMemory
 from blurkit.regions import Region
 from blurkit.render import render_frame
 from blurkit.result import FileResult
 from blurkit.second_look import second_look
 from blurkit.settings import Settings
-from blurkit.track import Tracker
+from blurkit.video.motion import FrameView, ShotCuts, box_shifts, frame_view
+from blurkit.video.track import Tracker
 
 __all__ = [
     "FrameRegions",

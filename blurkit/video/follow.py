@@ -20,10 +20,10 @@ import numpy as np
 from blurkit.detect.multiscale import scaled
 from blurkit.errors import Cancelled, MediaError
 from blurkit.media.ffmpeg import Frame, FrameReader, Probe, probe
-from blurkit.media.video import EVERY_FRAME_ROWS
-from blurkit.motion import FrameView, ShotCuts, box_shifts, frame_view
 from blurkit.regions import Region
-from blurkit.track import DAMPING
+from blurkit.video.motion import FrameView, ShotCuts, box_shifts, frame_view
+from blurkit.video.pipeline import EVERY_FRAME_ROWS
+from blurkit.video.track import DAMPING
 
 # How far back before its first keyframe a region is followed: the frames in between are held (small
 # grey copies) until that keyframe is reached. A longer shot needs a keyframe nearer its start.
