@@ -1,10 +1,10 @@
 """Audit files that are already anonymized (by blurkit or any other tool): every face still found.
 
 Nothing is written. A photo gets blurkit's full detection and the second look; a video gets the
-pipeline's schedule (a quick pass on every frame, the full pass and the second look on every
-``detect_every``-th frame and the last). Only finds scoring ``check_threshold`` or more count: an
-obscured face still looks like a head to a detector. Checking blurkit's own output, the regions it
-covered are known, and finds inside them are not counted either.
+pipeline's schedule (``video.schedule``: a quick pass on every frame, the full pass and the second look
+on each shot's first frame, every ``detect_every``-th frame and the last). Only finds scoring
+``check_threshold`` or more count: an obscured face still looks like a head to a detector. Checking
+blurkit's own output, the regions it covered are known, and finds inside them are not counted either.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from blurkit.detect import detect_faces
+from blurkit.detect.multiscale import scaled
 from blurkit.errors import BlurkitError, Cancelled, MediaError
 from blurkit.media import kind_of
 from blurkit.media.ffmpeg import FrameReader, probe
@@ -27,7 +28,8 @@ from blurkit.regions import Region, merge_overlapping
 from blurkit.result import FileResult
 from blurkit.second_look import look, outside
 from blurkit.settings import Settings
-from blurkit.video.pipeline import video_detection_settings
+from blurkit.video.motion import ShotCuts, frame_view
+from blurkit.video.schedule import Schedule
 
 
 @dataclass
@@ -144,9 +146,8 @@ def _check_video(
     cancel: threading.Event | None,
 ) -> tuple[list[Region], int]:
     info = probe(path).info
-    full = video_detection_settings(settings, info)
-    # the coarsest of the full pass's scales on every frame: the size of the export's every-frame pass
-    quick = full.with_(scales=(min(full.scales),))
+    schedule = Schedule(settings, info)  # the export's schedule: a full search where it makes one
+    full, shots = schedule.full, ShotCuts()
     findings: list[Region] = []
     count = 0
     with FrameReader(path, info.width, info.height) as reader:
@@ -155,11 +156,16 @@ def _check_video(
                 raise Cancelled("cancelled")
             i, last = frame.index, frame.index == info.frames - 1
             here = covered[i] if covered is not None and i < len(covered) else []
-            if i % settings.detect_every == 0 or last:
+            small = scaled(frame.pixels, schedule.quick_scale)
+            cut = shots.is_cut(frame_view(small, small.shape[1] / frame.pixels.shape[1]))
+            if schedule.full_search(i, cut) or last:
                 found = check_pixels(frame.pixels, full, here)
             else:
-                found = [r for r in detect_faces(frame.pixels, quick) if r.score >= settings.check_threshold]
-                found = outside(found, here, settings, frame.pixels.shape)
+                (h, w), (sh, sw) = frame.pixels.shape[:2], small.shape[:2]
+                found = [r.moved(0, 0, w / sw, h / sh) for r in detect_faces(small, schedule.quick)]
+                found = outside(
+                    [r for r in found if r.score >= settings.check_threshold], here, settings, frame.pixels.shape
+                )
             findings += [replace(r, frames=(i, i)) for r in found]
             count = i + 1
             if progress:

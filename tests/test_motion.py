@@ -10,7 +10,7 @@ import numpy as np
 from blurkit.detect.multiscale import scaled
 from blurkit.media.ffmpeg import FrameReader, probe
 from blurkit.video.motion import ShotCuts, box_shifts, frame_view
-from blurkit.video.pipeline import EVERY_FRAME_ROWS
+from blurkit.video.schedule import EVERY_FRAME_ROWS
 
 
 def texture(seed: int, height: int = 1200, width: int = 2100) -> np.ndarray:
