@@ -113,6 +113,9 @@ CHANGE_SHARE = 0.02
 # The camera's motion from frame to frame: a similarity fitted to the flow of a grid of points.
 CAMERA_GRID = (16, 9)
 CAMERA_MIN_POINTS = 20
+# Where too little texture can be followed to fit it, a picture that on average changed less than this many
+# grey levels is taken as a still camera (what did change is then found changed, cell by cell).
+STILL_LEVEL = 2.0
 
 
 class Unseen:
@@ -166,6 +169,9 @@ class Unseen:
 
 def camera_motion(a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
     """The 2x3 similarity taking picture ``a`` onto ``b`` (the camera's motion), None when it cannot be fitted."""
+    still = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+    if float(cv2.absdiff(a, b).mean()) < STILL_LEVEL:
+        return still
     h, w = a.shape
     gx, gy = CAMERA_GRID
     xs, ys = np.meshgrid(np.linspace(0.05, 0.95, gx) * w, np.linspace(0.05, 0.95, gy) * h)

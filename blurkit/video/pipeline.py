@@ -275,7 +275,7 @@ def anonymize_video(
         FrameReader(src, info.width, info.height) as reader,
         nullcontext() if dry_run else atomic_destination(dst, overwrite) as tmp,
     ):
-        decoded, _ = _through(src, p, iter(reader), tmp, opts, run, cancel, memory or TrackMemory(), None)
+        decoded = _through(src, p, iter(reader), tmp, opts, run, cancel, memory or TrackMemory(), None)
         if tmp is not None:
             with open(tmp, "rb") as f:
                 result.sha256 = hashlib.file_digest(f, "sha256").hexdigest()
@@ -305,22 +305,22 @@ def _through(
     cancel: threading.Event | None,
     memory: TrackMemory,
     written: Callable[[int], int] | None,
-) -> tuple[int, int]:
+) -> int:
     """The one frame loop, for whole files and segments: ``frames`` decoded ahead in a thread, through
-    ``run`` and, unless ``tmp`` is None (a dry run), obscured and encoded into ``tmp`` in another thread.
-    Returns (frames decoded, frames that must be in the file: ``written(decoded)``, else all)."""
+    ``run`` and, unless ``tmp`` is None (a dry run), obscured and encoded into ``tmp`` in another thread,
+    which must then hold ``written(decoded)`` frames (all that were decoded when None). Returns how many
+    frames were decoded (the last one's index + 1)."""
     stop = threading.Event()
     with nullcontext() if tmp is None else FrameWriter(src, tmp, p, opts) as writer:
         encoder = None if writer is None else _Encoder(writer, run.settings, stop, memory.fresh())
         try:
             decoded = run.process(_decoded(frames, stop), encoder, cancel)
-            expected = decoded if written is None else written(decoded)
             if encoder is not None:
                 encoder.finish()
-                check_written(tmp, writer.frames, expected)  # type: ignore[arg-type]
+                check_written(tmp, writer.frames, decoded if written is None else written(decoded))  # type: ignore[arg-type]
         finally:
             stop.set()
-    return decoded, expected
+    return decoded
 
 
 def encode_options(dst: Path, settings: Settings) -> EncodeOptions:
@@ -361,7 +361,12 @@ def anonymize_segment(
         nullcontext() if part is None else atomic_destination(part, overwrite=True) as tmp,
     ):
         frames = iter(reader) if last else _until(iter(reader), segment.stop)
-        _, end = _through(src, p, frames, tmp, opts, run, cancel, TrackMemory(), lambda n: n if last else segment.end)
+
+        def written(decoded: int) -> int:
+            return (decoded if last else segment.end) - segment.first
+
+        decoded = _through(src, p, frames, tmp, opts, run, cancel, TrackMemory(), written)
+    end = segment.first + written(decoded)
     if run.first_ns is None:
         raise MediaError(f"no frame of segment {segment.number} was decoded")
     seconds = time.perf_counter() - started
