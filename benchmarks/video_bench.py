@@ -430,7 +430,7 @@ def write_section(text: str, args: argparse.Namespace) -> None:
     """Replace this script's section of benchmarks/RESULTS.md (other benchmarks own the rest of the file)."""
     start, end = SECTION
     old = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n"
-    how = " ".join(sys.argv[1:]) or "(defaults)"
+    how = " ".join("FOLDER" if Path(a).is_absolute() else a for a in sys.argv[1:]) or "(defaults)"  # no local paths
     body = (
         f"{start}\n## Video: cost and coverage beside a plain transcode and deface\n\n"
         f"`python benchmarks/video_bench.py {how}` ({time.strftime('%Y-%m-%d')}, one run, tools one at a time; "
