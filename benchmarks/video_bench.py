@@ -1,23 +1,26 @@
 """Video speed and coverage in one run: per clip, a plain ffmpeg transcode, blurkit, blurkit --fast and deface.
 
 Clips (all on by default; --only picks some):
-  street1080           a shared street clip (mot17-13-street) upscaled 2x to 1920x1080, its first --frames
-                       frames, with a synthetic tone as sound; also looped --long times, to show memory stays
-                       flat with length (those rows are timed, not scored)
+  street1080, street720, street360
+                       a shared street clip (mot17-13-street, 960x540) scaled to 1920x1080, 1280x720 and 640x360,
+                       its first --frames frames, with a synthetic tone as sound; street1080 also looped --long
+                       times, to show memory stays flat with length (those rows are timed, not scored)
   mot17-13-street, mot20-05-crowd, stage-clip
                        the shared clips at their own size, first --clip-frames frames
-  tears-of-steel-cuts  the shared film excerpt whole (240 frames): shot cuts, close faces
+  tears-of-steel-cuts  the shared film excerpt, whole (240 frames) or its first --cut-frames: shot cuts, close faces
 Every input is re-encoded first with regular timestamps from zero (deface needs them; see CLEAN) into a temp
 folder; the research data is read in place, never copied into the project.
 
 Labels: every frame of each clip at its own size gets a slow, thorough pass (CenterFace at 1x, 2x and 3x,
 threshold 0.35, a face kept when a neighbouring frame confirms it; the 1x pass finds the close-up faces of
-tears-of-steel, up to 180x220 px); street1080 reuses its 540p source's labels, doubled. Cuts: found from the
+tears-of-steel, up to 180x220 px); the street clips reuse their 540p source's labels, scaled. Cuts: found from the
 pixels alone by video_cuts.py (a brightness-blind thumbnail correlation, checked by eye on the shared clips:
 tears-of-steel cuts at frames 21, 65 and 185, stage-clip at 20, 82 and 211). Both are cached under
 benchmarks/out/video/, the labels per source frame, so a run with fewer frames labels nothing new.
 Tools run one at a time; each row reports:
 
+  cpu_x         CPU seconds (user + sys) of the whole process tree (ffmpeg's included) over the plain
+                transcode's (decode + libx264 veryfast + AAC), same clip, same run: the cost on a shared machine
   fps           frames / wall-clock seconds of the whole command (start-up included)
   wall_s        those seconds; x_transcode: them over the plain transcode's, same clip, same run
   cpu_fps       frames / (CPU seconds of the process tree / 2): the rate on 2 idle cores (results.json only)
@@ -27,9 +30,10 @@ Tools run one at a time; each row reports:
   cut_exposed   exposed face-frames in the 5 frames from each cut on (cut_faces: the labelled face-frames there)
   flashes       labelled faces exposed in one frame but covered in the frames before and after it
 
-Prints a markdown table for the README and writes benchmarks/out/video/results.json.
+Prints a markdown table, writes it into its own section of benchmarks/RESULTS.md and the rows into
+benchmarks/out/video/results.json.
 Usage: python benchmarks/video_bench.py [--frames 105] [--long 10] [--clip-frames 150] [--only CLIP]...
-  [--skip-deface] [--second-look-off]; --long 1 leaves out the looped input.
+  [--cut-frames N] [--skip-deface] [--second-look-off] [--baseline FOLDER]; --long 1 leaves out the looped input.
 """
 
 from __future__ import annotations
@@ -72,7 +76,10 @@ CLEAN = ("-vf", "setpts=N/FRAME_RATE/TB")
 STREET = "mot17-13-street"
 WHOLE = "tears-of-steel-cuts"  # short enough to take whole, and its cuts are the point
 SHARED_CLIPS = (STREET, "mot20-05-crowd", "stage-clip", WHOLE)
-CLIPS = ("street1080", *SHARED_CLIPS)
+STREET_SIZES = {"street1080": (1920, 1080), "street720": (1280, 720), "street360": (640, 360)}
+CLIPS = (*STREET_SIZES, *SHARED_CLIPS)
+RESULTS = ROOT / "benchmarks" / "RESULTS.md"
+SECTION = ("<!-- video_bench.py: start -->", "<!-- video_bench.py: end -->")
 AFTER_CUT = 5  # frames from a cut on in which exposures are counted apart
 Labels = dict[int, list[list[float]]]
 
@@ -89,13 +96,15 @@ def excerpt(name: str, frames: int | None, tmp: Path) -> Path:
     return out
 
 
-def upscale(src: Path, frames: int, tmp: Path) -> Path:
-    """The 540p street excerpt at 1080p, with a tone as sound (the transcode and blurkit both carry it)."""
-    hd = tmp / "street1080.mp4"
+def rescale(src: Path, frames: int, name: str, tmp: Path) -> Path:
+    """The 540p street excerpt at clip ``name``'s size, with a tone as sound (the transcode and blurkit both
+    carry it)."""
+    width, height = STREET_SIZES[name]
+    hd = tmp / f"{name}.mp4"
     ffmpeg(
         "-i", str(src), "-f", "lavfi", "-i", f"sine=frequency=330:sample_rate=48000:duration={frames / 25}",
-        "-map", "0:v", "-map", "1:a", "-vf", "scale=1920:1080:flags=bicubic", "-c:v", "libx264", "-preset", "fast",
-        "-crf", "18", "-c:a", "aac", str(hd),
+        "-map", "0:v", "-map", "1:a", "-vf", f"scale={width}:{height}:flags=bicubic", "-c:v", "libx264",
+        "-preset", "fast", "-crf", "18", "-c:a", "aac", str(hd),
     )  # fmt: skip
     return hd
 
@@ -162,13 +171,13 @@ class Clip:
 
 def prepare(name: str, args: argparse.Namespace, tmp: Path) -> Clip:
     """Build the clip's input in ``tmp``; label it and find its cuts (cached)."""
-    if name == "street1080":
+    if name in STREET_SIZES:
         src = excerpt(STREET, args.frames, tmp)
-        path = upscale(src, args.frames, tmp)
-        labels = labels_for(src, STREET, factor=2.0)
-        key = f"street1080-{args.frames}"
+        path = rescale(src, args.frames, name, tmp)
+        labels = labels_for(src, STREET, factor=STREET_SIZES[name][1] / 540)
+        key = f"{name}-{args.frames}"
     else:
-        frames = None if name == WHOLE else args.clip_frames
+        frames = args.cut_frames if name == WHOLE else args.clip_frames
         path = excerpt(name, frames, tmp)
         key = f"{name}-{frames or 'all'}"
         labels = labels_for(path, name)
@@ -280,9 +289,12 @@ def _covered_near(box: np.ndarray, row: list[tuple[np.ndarray, bool]]) -> bool:
     return overlaps[best] >= 0.3 and not row[best][1]
 
 
+Command = Callable[[Path, Path], list[str]]
+
+
 def ffmpeg_cmd(inp: Path, out: Path) -> list[str]:
     return [ffmpeg_exe(), "-y", "-loglevel", "error", "-i", str(inp), "-c:v", "libx264", "-preset", "veryfast",
-            "-crf", "20", "-c:a", "copy", str(out)]  # fmt: skip
+            "-crf", "20", "-c:a", "aac", str(out)]  # fmt: skip
 
 
 def blurkit_cmd(inp: Path, out: Path) -> list[str]:
@@ -295,6 +307,17 @@ def blurkit_fast_cmd(inp: Path, out: Path) -> list[str]:
 
 def blurkit_no_second_look_cmd(inp: Path, out: Path) -> list[str]:
     return [*blurkit_cmd(inp, out), "--second-look", "off"]
+
+
+def baseline_cmd(folder: Path, fast: bool) -> Command:
+    """blurkit as exported into ``folder`` (say ``git archive COMMIT | tar -x -C folder``): before and after
+    a change, in one run."""
+
+    def cmd(inp: Path, out: Path) -> list[str]:
+        run = f"import sys; sys.path.insert(0, {str(folder)!r}); from blurkit.cli import main; sys.exit(main())"
+        return [sys.executable, "-c", run, str(inp), "-o", str(out), "--quiet", "--overwrite", *["--fast"] * fast]
+
+    return cmd
 
 
 def deface_cmd(inp: Path, out: Path) -> list[str]:
@@ -310,7 +333,6 @@ def deface_cmd(inp: Path, out: Path) -> list[str]:
             "--ffmpeg-config", config]  # fmt: skip
 
 
-Command = Callable[[Path, Path], list[str]]
 TRANSCODE = "ffmpeg transcode (veryfast)"
 
 
@@ -319,12 +341,13 @@ def run_all(
 ) -> list[dict]:
     """Each tool on ``inp`` in turn, the plain transcode first; scored against ``clip``'s labels when given."""
     rows: list[dict] = []
-    transcode_wall = 0.0
+    transcode_wall = transcode_cpu = 0.0
     for run, cmd in [(TRANSCODE, ffmpeg_cmd), *tools]:
         out = tmp / f"{name}-{len(rows)}.mp4"
         m = Measured(cmd(inp, out))
-        transcode_wall = transcode_wall or m.wall
-        row = {"clip": name, "run": run, "frames": frames, "fps": round(frames / m.wall, 2)}
+        transcode_wall, transcode_cpu = transcode_wall or m.wall, transcode_cpu or m.cpu
+        row = {"clip": name, "run": run, "frames": frames, "cpu_x": round(m.cpu / transcode_cpu, 2)}
+        row |= {"fps": round(frames / m.wall, 2)}
         row |= {"cpu_fps": round(frames / (m.cpu / 2), 2), "wall_s": round(m.wall, 2), "cpu_s": round(m.cpu, 1)}
         row |= {"x_transcode": round(m.wall / transcode_wall, 2), "peak_mb": round(m.peak / 2**20)}
         if clip and run != TRANSCODE:
@@ -338,9 +361,9 @@ def run_all(
 def table(rows: list[dict], clips: dict[str, Clip]) -> str:
     """One markdown table, a block of rows per clip."""
     lines = [
-        "| clip | run | frames | fps | wall s | × transcode | peak MB | recall | exposed face-frames "
-        f"| exposed in {AFTER_CUT} frames after cuts | flashes |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| clip | run | frames | CPU × transcode | CPU s | wall s | wall × transcode | peak MB | recall "
+        f"| exposed face-frames | exposed in {AFTER_CUT} frames after cuts | flashes |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     shown = None
     for r in rows:
@@ -354,7 +377,8 @@ def table(rows: list[dict], clips: dict[str, Clip]) -> str:
                 head = f"**{r['clip']}** (timed only)"
         scored = "recall" in r
         run = f"{r['run']} ({r['scorer_error']})" if r.get("scorer_error") else r["run"]
-        cells = [head, run, r["frames"], f"{r['fps']:.1f}", f"{r['wall_s']:.1f}", f"{r['x_transcode']:.2f}",
+        cells = [head, run, r["frames"], f"{r['cpu_x']:.2f}", f"{r['cpu_s']:.1f}", f"{r['wall_s']:.1f}",
+                 f"{r['x_transcode']:.2f}",
                  r["peak_mb"], f"{r['recall']:.3f}" if scored else "—", r["exposed"] if scored else "—",
                  f"{r['cut_exposed']} of {r['cut_faces']}" if scored and clip.cuts else "—",
                  r["flashes"] if scored else "—"]  # fmt: skip
@@ -367,18 +391,22 @@ def main() -> None:
     ap.add_argument("--frames", type=int, default=105, help="frames of the 1080p street clip (default 105)")
     ap.add_argument("--long", type=int, default=10, help="the long input is street1080 looped this often (default 10)")
     ap.add_argument("--clip-frames", type=int, default=150, help="frames of each shared clip but tears-of-steel-cuts")
+    ap.add_argument("--cut-frames", type=int, help="frames of tears-of-steel-cuts (default: all 240)")
     ap.add_argument("--only", action="append", choices=CLIPS, help="run this clip only (repeatable)")
     ap.add_argument("--skip-deface", action="store_true")
+    ap.add_argument("--baseline", type=Path, help="add rows: blurkit (and --fast) exported into this folder")
     ap.add_argument("--second-look-off", action="store_true", help="add a row: blurkit --second-look off")
     args = ap.parse_args()
     chosen = args.only or list(CLIPS)
-    needed = [VIDEOS / f"{STREET if n == 'street1080' else n}.mp4" for n in chosen] + [SCORER]
+    needed = [VIDEOS / f"{STREET if n in STREET_SIZES else n}.mp4" for n in chosen] + [SCORER]
     missing = [str(p) for p in needed if not p.exists()]
     if missing:
         sys.exit(f"the shared research data is missing ({', '.join(missing)}); it is read in place from {SHARED}")
     sys.path.insert(0, str(SCORER.parent))
     tools: list[tuple[str, Command]] = [("blurkit", blurkit_cmd), ("blurkit --fast", blurkit_fast_cmd)]
     tools += [("blurkit --second-look off", blurkit_no_second_look_cmd)] if args.second_look_off else []
+    if args.baseline:
+        tools += [(f"baseline{' --fast' * f}", baseline_cmd(args.baseline, f)) for f in (False, True)]
     tools += [] if args.skip_deface else [("deface (solid)", deface_cmd)]
     rows: list[dict] = []
     clips: dict[str, Clip] = {}
@@ -393,7 +421,28 @@ def main() -> None:
                 rows += run_all(f"street1080 ×{args.long}", looped, probe(looped).info.frames, tools[:2], tmp, None)
             OUT.mkdir(parents=True, exist_ok=True)
             (OUT / "results.json").write_text(json.dumps(rows, indent=1))
-    print(table(rows, clips))
+    text = table(rows, clips)
+    print(text)
+    write_section(text, args)
+
+
+def write_section(text: str, args: argparse.Namespace) -> None:
+    """Replace this script's section of benchmarks/RESULTS.md (other benchmarks own the rest of the file)."""
+    start, end = SECTION
+    old = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n"
+    how = " ".join("FOLDER" if Path(a).is_absolute() else a for a in sys.argv[1:]) or "(defaults)"  # no local paths
+    body = (
+        f"{start}\n## Video: cost and coverage beside a plain transcode and deface\n\n"
+        f"`python benchmarks/video_bench.py {how}` ({time.strftime('%Y-%m-%d')}, one run, tools one at a time; "
+        "CPU is user + sys of the whole process tree, ffmpeg's processes included; wall time depends on "
+        "what else the machine runs, CPU time much less).\n\n"
+        f"{text}\n{end}"
+    )
+    if start in old and end in old:
+        new = old[: old.index(start)] + body + old[old.index(end) + len(end) :]
+    else:
+        new = old.rstrip("\n") + "\n\n" + body + "\n"
+    RESULTS.write_text(new, encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -7,9 +7,7 @@ from blurkit.batch import run as run_batch
 from blurkit.check import CheckResult, check_file
 from blurkit.detect import detect_faces
 from blurkit.errors import BlurkitError, Cancelled, DetectionError, MediaError, OutputExistsError, ReplacesInputError
-from blurkit.follow import follow_region
 from blurkit.media import PHOTO_SUFFIXES, VIDEO_SUFFIXES
-from blurkit.media.video import VideoInfo, probe_video, read_video_frame, video_detection_settings
 from blurkit.naming import NAMINGS, new_name, revealing_name, shown_name
 from blurkit.obscure import TrackMemory, mask_regions, obscure
 from blurkit.regions import Region
@@ -18,6 +16,8 @@ from blurkit.report import check_outputs, write_report
 from blurkit.request import Control, Job, Run
 from blurkit.settings import MODES, NOT_REMOVED, Settings, detection_fields, setting_fields
 from blurkit.version import __version__ as __version__
+from blurkit.video.follow import follow_region
+from blurkit.video.pipeline import VideoInfo, probe_video, read_video_frame, video_detection_settings
 
 __all__ = [
     "MODES",

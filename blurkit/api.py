@@ -18,7 +18,6 @@ from blurkit.errors import MediaError, ReplacesInputError
 from blurkit.media import kind_of
 from blurkit.media.ffmpeg import probe
 from blurkit.media.image import Photo, encode_photo, output_format, read_photo, views
-from blurkit.media.video import anonymize_video
 from blurkit.obscure import TrackMemory, mask_of, mask_regions
 from blurkit.regions import Region
 from blurkit.render import render_frame
@@ -26,6 +25,7 @@ from blurkit.request import Control, Job, Progress, Run
 from blurkit.result import FileResult
 from blurkit.second_look import outside, second_look
 from blurkit.settings import Settings
+from blurkit.video.pipeline import anonymize_video
 
 
 def load_photo(path: str | Path) -> Photo:

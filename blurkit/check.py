@@ -29,11 +29,11 @@ from blurkit.errors import BlurkitError, Cancelled, MediaError
 from blurkit.media import kind_of
 from blurkit.media.ffmpeg import FrameReader, probe
 from blurkit.media.image import Photo, read_photo
-from blurkit.media.video import video_detection_settings
 from blurkit.regions import Region, merge_overlapping
 from blurkit.result import FileResult
 from blurkit.second_look import look, outside
 from blurkit.settings import Settings
+from blurkit.video.schedule import Schedule
 
 # Least YuNet score that counts (on the picture and upscaled 2x): chosen by benchmarks/check_bench.py.
 YUNET_THRESHOLD = 0.8
@@ -226,7 +226,7 @@ def _check_video(
 ) -> tuple[list[Region], list[Region], int, int]:
     """The whole check (both families) on every CHECK_EVERY-th frame, the first and the last."""
     info = probe(path).info
-    full = video_detection_settings(settings, info)
+    full = Schedule(settings, info).full  # the export's full search
     findings: list[Region] = []
     on_kept: list[Region] = []
     count = looked = 0

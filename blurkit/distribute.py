@@ -28,10 +28,10 @@ from blurkit.door import file_sha256
 from blurkit.errors import BlurkitError, Cancelled
 from blurkit.media import kind_of
 from blurkit.media.ffmpeg import probe
-from blurkit.media.segments import PART_SUFFIXES, join_segments, part_container, plan_segments
-from blurkit.media.video import Segment, SegmentResult, anonymize_segment
 from blurkit.request import Control, Job, Run
 from blurkit.result import FileResult, failed
+from blurkit.video.pipeline import Segment, SegmentResult, anonymize_segment
+from blurkit.video.segments import PART_SUFFIXES, join_segments, part_container, plan_segments
 
 # A batch with no more files than this many per worker has its videos split, so that one long video
 # keeps every worker busy; a bigger batch keeps its workers busy with whole files.

@@ -21,7 +21,7 @@ from test_gui import HOPPER_WIDTH, WAIT_MS, face_index, face_items, on_screen, o
 from test_gui_video import ANALYSIS_MS, key, open_video
 
 import blurkit
-from blurkit.media import video as video_module
+from blurkit.video import pipeline as video_module
 from gui import checking
 from gui.canvas import FindingItem
 from gui.main_window import MainWindow

@@ -9,8 +9,8 @@ import numpy as np
 
 from blurkit.detect.multiscale import scaled
 from blurkit.media.ffmpeg import FrameReader, probe
-from blurkit.media.video import EVERY_FRAME_ROWS
-from blurkit.motion import ShotCuts, box_shifts, frame_view
+from blurkit.video.motion import ShotCuts, box_shifts, frame_view
+from blurkit.video.schedule import EVERY_FRAME_ROWS
 
 
 def texture(seed: int, height: int = 1200, width: int = 2100) -> np.ndarray:

@@ -19,8 +19,8 @@ from PIL import Image
 
 import blurkit
 from blurkit import Region, Settings, anonymize_file, detect_faces
-from blurkit.media import video as video_module
 from blurkit.regions import boxes_of, iou_matrix
+from blurkit.video import pipeline as video_module
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_media"
 

@@ -16,9 +16,9 @@ from test_video import decoded, pts_times
 
 import blurkit
 from blurkit.media.ffmpeg import ffmpeg_exe
-from blurkit.media.segments import overlap, plan_segments
-from blurkit.media.video import probe_video
 from blurkit.obscure import mask_of, mask_regions
+from blurkit.video.pipeline import probe_video
+from blurkit.video.segments import overlap, plan_segments
 
 SIZE = (320, 180)
 FRAMES = 360

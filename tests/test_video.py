@@ -25,8 +25,8 @@ from blurkit import Cancelled, DetectionError, MediaError, Region, Settings
 from blurkit.cli import main as cli_main
 from blurkit.detect import detect_faces
 from blurkit.media import ffmpeg as ffmpeg_adapter
-from blurkit.media import video as video_module
 from blurkit.media.ffmpeg import ffmpeg_exe
+from blurkit.video import pipeline as video_module
 
 # A box over the astronaut's suit while it slides in (frames 10-20), obscured by hand in those frames only.
 MANUAL = Region(5, 125, 75, 200, source="manual", shape="box", frames=(10, 20))

@@ -43,6 +43,7 @@ class Run:
     clip: Clip
     before: list[np.ndarray]
     after: list[np.ndarray]
+    result: blurkit.FileResult
 
 
 @pytest.fixture(scope="module")
@@ -54,8 +55,8 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Callable[[Path], 
         if make not in runs:
             folder = tmp_path_factory.mktemp(make.__name__)
             clip = make(folder / "in.mp4")
-            blurkit.anonymize_file(clip.path, folder / "out.mp4")
-            runs[make] = Run(clip, decoded(clip.path), decoded(folder / "out.mp4"))
+            result = blurkit.anonymize_file(clip.path, folder / "out.mp4")
+            runs[make] = Run(clip, decoded(clip.path), decoded(folder / "out.mp4"), result)
             assert len(runs[make].before) == len(runs[make].after) == len(clip.faces)
         return runs[make]
 
@@ -116,6 +117,15 @@ def stray_masks(r: Run) -> list[str]:
 def test_face_between_two_detections_is_covered(run):
     """A face on screen for frames 9-15 only: a pipeline detecting every 8th frame never sees it."""
     assert_every_face_covered(run(synthetic_clips.brief_face))
+
+
+def test_a_still_picture_is_searched_only_where_it_changed_and_a_new_face_is_still_found(run):
+    """On a still camera the quick pass between full searches looks only where the picture changed since the
+    detector last saw it (and at tracks): the face appearing in frames 9-15 changes its spot, so it is covered
+    from its first frame, while most of the wallpaper is not searched again."""
+    r = run(synthetic_clips.brief_face)
+    assert_every_face_covered(r)
+    assert r.result.details["detection"]["quick_pass_share"] < 0.5
 
 
 def test_cut_to_a_person_nearby_covers_both(run):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from blurkit.regions import Region
-from blurkit.track import Tracker
+from blurkit.video.track import Tracker
 
 
 def face_at(frame: int, speed: float = 6.0, score: float = 0.9, y: float = 50) -> Region:

@@ -100,3 +100,87 @@ class ShotCuts:
         self._recent.append(change)
         self._looks.append(view.thumb)
         return change > CUT_MIN and change > CUT_RATIO * typical
+
+
+# Where the picture changed since the detector last saw it (``Unseen``): compared on a blurred grey copy
+# (a sub-pixel misregistration of the camera's motion must not flag every edge), a pixel differs by more
+# than CHANGE_LEVEL grey levels, a CELL-sized cell by more than CHANGE_SHARE of its pixels. A face of the
+# smallest identifiable size (16 px in the quick pass's copy) covers a quarter of a cell's side.
+CELL = 32
+CHANGE_BLUR = (5, 5)
+CHANGE_LEVEL = 16
+CHANGE_SHARE = 0.02
+# The camera's motion from frame to frame: a similarity fitted to the flow of a grid of points.
+CAMERA_GRID = (16, 9)
+CAMERA_MIN_POINTS = 20
+# Where too little texture can be followed to fit it, a picture that on average changed less than this many
+# grey levels is taken as a still camera (what did change is then found changed, cell by cell).
+STILL_LEVEL = 2.0
+
+
+class Unseen:
+    """Which cells of the quick pass's copy differ from what the detector last saw there.
+
+    What was seen is kept as a picture in the current frame's coordinates, moved each frame by the camera's
+    motion; what the camera newly reveals counts as changed. A face cannot appear without changing the pixels
+    where it appears, so a cell that did not change since it was checked holds no face that check did not
+    find. It starts at each full search; once the whole picture had to be searched (a busy scene, a camera
+    motion that cannot be fitted) it stops until the next, so a busy scene costs one comparison."""
+
+    def __init__(self) -> None:
+        self._seen: np.ndarray | None = None  # blurred grey, as last checked, in this frame's coordinates
+        self._valid: np.ndarray | None = None  # 255 where _seen holds a checked picture
+        self._previous: np.ndarray | None = None
+
+    def reset(self, grey: np.ndarray) -> None:
+        """The detector searched all of this frame (``grey``, the quick pass's copy)."""
+        self._previous = cv2.GaussianBlur(grey, CHANGE_BLUR, 0)
+        self._seen, self._valid = self._previous.copy(), np.full(grey.shape, 255, np.uint8)
+
+    def changed(self, grey: np.ndarray) -> np.ndarray | None:
+        """Cells (rows, cols) of ``grey`` changed since they were last checked, or None: search everything."""
+        if self._seen is None or self._valid is None or self._previous is None:
+            return None
+        h, w = grey.shape
+        blurred = cv2.GaussianBlur(grey, CHANGE_BLUR, 0)
+        previous, self._previous = self._previous, blurred
+        move = camera_motion(previous, blurred) if previous.shape == blurred.shape else None
+        if move is None:
+            self._seen = None
+            return None
+        self._seen = cv2.warpAffine(self._seen, move, (w, h), flags=cv2.INTER_LINEAR)
+        self._valid = cv2.warpAffine(self._valid, move, (w, h), flags=cv2.INTER_NEAREST, borderValue=0)
+        differs = (cv2.absdiff(blurred, self._seen) > CHANGE_LEVEL) | (self._valid < 255)
+        rows, cols = -(-h // CELL), -(-w // CELL)
+        padded = np.zeros((rows * CELL, cols * CELL), np.float32)
+        padded[:h, :w] = differs
+        return padded.reshape(rows, CELL, cols, CELL).mean(axis=(1, 3)) > CHANGE_SHARE
+
+    def checked(self, rects: list[tuple[int, int, int, int]] | None) -> None:
+        """The detector saw the current frame inside ``rects`` (x0, y0, x1, y1 pixels), or all of it (None:
+        the scene is busy; comparing stops until the next ``reset``)."""
+        if rects is None or self._seen is None or self._valid is None or self._previous is None:
+            self._seen = None
+            return
+        for x0, y0, x1, y1 in rects:
+            self._seen[y0:y1, x0:x1] = self._previous[y0:y1, x0:x1]
+            self._valid[y0:y1, x0:x1] = 255
+
+
+def camera_motion(a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
+    """The 2x3 similarity taking picture ``a`` onto ``b`` (the camera's motion), None when it cannot be fitted."""
+    still = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+    if float(cv2.absdiff(a, b).mean()) < STILL_LEVEL:
+        return still
+    h, w = a.shape
+    gx, gy = CAMERA_GRID
+    xs, ys = np.meshgrid(np.linspace(0.05, 0.95, gx) * w, np.linspace(0.05, 0.95, gy) * h)
+    points = np.stack([xs.ravel(), ys.ravel()], axis=1).astype(np.float32).reshape(-1, 1, 2)
+    moved, status, _ = cv2.calcOpticalFlowPyrLK(a, b, points, None, winSize=WIN, maxLevel=LEVELS, criteria=LK_CRITERIA)
+    ok = status.ravel().astype(bool)
+    if ok.sum() < CAMERA_MIN_POINTS:
+        return None
+    move, inliers = cv2.estimateAffinePartial2D(points[ok], moved[ok], method=cv2.RANSAC, ransacReprojThreshold=2.0)
+    if move is None or inliers is None or inliers.sum() < CAMERA_MIN_POINTS:
+        return None
+    return move

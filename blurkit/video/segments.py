@@ -21,19 +21,17 @@ import numpy as np
 from blurkit.atomic import atomic_destination, same_file
 from blurkit.errors import ReplacesInputError
 from blurkit.media.ffmpeg import VideoInfo, concat_listing, container_of, join_args, probe, run_ffmpeg
-from blurkit.media.video import (
+from blurkit.regions import Region, boxes_of, iou_matrix
+from blurkit.result import FileResult
+from blurkit.settings import Settings
+from blurkit.video.pipeline import (
     FrameRegions,
     Segment,
     SegmentResult,
     check_written,
     encode_options,
-    hold_frames,
-    lead_frames,
 )
-from blurkit.motion import CUT_BACK, CUT_HISTORY
-from blurkit.regions import Region, boxes_of, iou_matrix
-from blurkit.result import FileResult
-from blurkit.settings import Settings
+from blurkit.video.schedule import Schedule
 
 # Containers whose segments join exactly (timestamps, variable frame rate included); AVI and GIF are
 # processed whole. Segments of MP4 and MOV go through NUT, which keeps the source's time base.
@@ -44,9 +42,8 @@ SEAM_IOU = 0.3
 
 
 def overlap(settings: Settings, info: VideoInfo) -> tuple[int, int]:
-    """Frames a segment decodes before its first frame and after its last (see the module's note)."""
-    before = hold_frames(settings, info) + 2 * settings.detect_every + CUT_HISTORY + CUT_BACK + 1
-    return before, lead_frames(settings, info) + 1
+    """Frames a segment decodes before its first frame and after its last (``Schedule.overlap``)."""
+    return Schedule(settings, info).overlap()
 
 
 def part_container(dst: Path) -> str | None:

@@ -2,10 +2,11 @@
 
 Frames flow decoder -> look-ahead window -> obscure and encode, each stage in
 its own thread or process, so memory holds a fixed number of frames whatever
-the length. Every frame is checked: a quick pass at EVERY_FRAME_ROWS finds any
-face big enough to identify, and the full multi-scale pass at about
-``detect_megapixels`` (for the small faces of a crowd) runs on every
-``detect_every``-th frame, on the first frame of every shot and on the last
+the length; one loop (``_through``) serves whole files and segments. Where and
+when to detect is the ``Schedule``'s: every frame is checked (the quick pass,
+for any face big enough to identify, where the picture changed since the
+detector last saw it and at every track), the full multi-scale pass and the
+second look run on each shot's first frame, on the cadence and on the last
 frame. Shot cuts end every track. Between detections masks move with the
 picture (optical flow). A frame leaves the window only once the ``lead``
 frames after it are in, so a face is covered before it is first detected.
@@ -35,19 +36,21 @@ from blurkit.media.ffmpeg import (
     Frame,
     FrameReader,
     FrameWriter,
+    Probe,
     VideoInfo,
     container_of,
     probe,
     read_frame,
 )
-from blurkit.motion import FrameView, ShotCuts, box_shifts, frame_view
 from blurkit.obscure import TrackMemory
-from blurkit.regions import Region
+from blurkit.regions import Region, merge_overlapping
 from blurkit.render import render_frame
 from blurkit.result import FileResult
 from blurkit.second_look import second_look
 from blurkit.settings import Settings
-from blurkit.track import Tracker
+from blurkit.video.motion import FrameView, ShotCuts, Unseen, box_shifts, frame_view
+from blurkit.video.schedule import Schedule
+from blurkit.video.track import Tracker
 
 __all__ = [
     "FrameRegions",
@@ -58,17 +61,6 @@ __all__ = [
     "video_detection_settings",
 ]
 
-# A face stays covered this long after its last detection (detector misses, turned heads).
-HOLD_SECONDS = 1.0
-# Look-ahead beyond the detection cadence: how long before its first detection a face is covered.
-LEAD_SECONDS = 0.4
-# Upscaling beyond this adds a pass at the video's own size.
-UPSCALE_ALONE = 1.2
-# The every-frame pass sees the picture this many rows high: a face of 40 px at 1080p (and in proportion
-# at any height) is 16 px there, where CenterFace scores real faces at 0.45-0.7, well above threshold.
-EVERY_FRAME_ROWS = 432
-# How far (in pixels of the detector's input) a detected box may sit off the face; tracked boxes get this margin.
-JITTER_PX = 3.0
 # Frames queued between decoder, pipeline and encoder: enough to keep each busy while another works.
 QUEUE_FRAMES = 4
 PROGRESS_SECONDS = 0.1
@@ -155,19 +147,9 @@ class SegmentResult:
 
 
 def video_detection_settings(settings: Settings, info: VideoInfo) -> Settings:
-    """Detection at about ``detect_megapixels``: large videos are shrunk, small ones upscaled (to find
-    small faces) with a pass at their own size too (an upscaled blurry face can score lower than the
-    original: a 47 px face on a dark 360p stage did). Front ends previewing a frame use this too, so
-    what they show is what the export will detect."""
-    scale = round(min(2.0, max(0.25, (settings.detect_megapixels * 1e6 / (info.width * info.height)) ** 0.5)), 3)
-    scales = (1.0, scale) if scale > UPSCALE_ALONE else (scale,)
-    quick = _every_frame_scale(info)
-    # a close-up can be too large for the fine scales; the every-frame scale sees it whole
-    return settings.with_(scales=(quick, *scales) if quick < 0.75 * min(scales) else scales)
-
-
-def _every_frame_scale(info: VideoInfo) -> float:
-    return round(min(4.0, max(0.25, EVERY_FRAME_ROWS / info.height)), 3)
+    """The full pass's settings for this video (``Schedule.full``). Front ends previewing a frame use this
+    too, so what they show is what the export will detect."""
+    return Schedule(settings, info).full
 
 
 class _Worker(threading.Thread):
@@ -283,27 +265,20 @@ def anonymize_video(
     p = probe(src)
     info = p.info
     opts = encode_options(dst, settings)
+    schedule = Schedule(settings, info)
     if frames is None:
-        run = _Run(settings, info, lead_frames(settings, info), extra_regions, progress, visible=visible_tracks)
+        run = _Run(schedule, extra_regions, progress, visible=visible_tracks)
     else:
-        run = _Replay(frames, settings, info, extra_regions, visible_tracks, progress)
-    stop = threading.Event()
+        run = _Replay(frames, schedule, extra_regions, visible_tracks, progress)
     result = FileResult(src, dst, "video", "dry-run" if dry_run else "written", width=info.width, height=info.height)
     with (
         FrameReader(src, info.width, info.height) as reader,
         nullcontext() if dry_run else atomic_destination(dst, overwrite) as tmp,
-        nullcontext() if tmp is None else FrameWriter(src, tmp, p, opts) as writer,
     ):
-        encoder = None if writer is None else _Encoder(writer, settings, stop, (memory or TrackMemory()).fresh())
-        try:
-            decoded = run.process(_decoded(reader, stop), encoder, cancel)
-            if encoder is not None:
-                encoder.finish()
-                check_written(tmp, writer.frames, decoded)
-                with open(tmp, "rb") as f:
-                    result.sha256 = hashlib.file_digest(f, "sha256").hexdigest()
-        finally:
-            stop.set()
+        decoded = _through(src, p, iter(reader), tmp, opts, run, cancel, memory or TrackMemory(), None)
+        if tmp is not None:
+            with open(tmp, "rb") as f:
+                result.sha256 = hashlib.file_digest(f, "sha256").hexdigest()
     result.frames = run.per_frame
     result.regions = [*run.tracks.values(), *extra_regions]
     result.details = {
@@ -320,19 +295,37 @@ def anonymize_video(
     return result
 
 
+def _through(
+    src: Path,
+    p: Probe,
+    frames: Iterator[Frame],
+    tmp: Path | None,
+    opts: EncodeOptions,
+    run: _Run,
+    cancel: threading.Event | None,
+    memory: TrackMemory,
+    written: Callable[[int], int] | None,
+) -> int:
+    """The one frame loop, for whole files and segments: ``frames`` decoded ahead in a thread, through
+    ``run`` and, unless ``tmp`` is None (a dry run), obscured and encoded into ``tmp`` in another thread,
+    which must then hold ``written(decoded)`` frames (all that were decoded when None). Returns how many
+    frames were decoded (the last one's index + 1)."""
+    stop = threading.Event()
+    with nullcontext() if tmp is None else FrameWriter(src, tmp, p, opts) as writer:
+        encoder = None if writer is None else _Encoder(writer, run.settings, stop, memory.fresh())
+        try:
+            decoded = run.process(_decoded(frames, stop), encoder, cancel)
+            if encoder is not None:
+                encoder.finish()
+                check_written(tmp, writer.frames, decoded if written is None else written(decoded))  # type: ignore[arg-type]
+        finally:
+            stop.set()
+    return decoded
+
+
 def encode_options(dst: Path, settings: Settings) -> EncodeOptions:
     container = container_of(dst)
     return EncodeOptions(container, settings.crf, settings.preset, settings.audio == "keep" and container != "gif")
-
-
-def lead_frames(settings: Settings, info: VideoInfo) -> int:
-    """How many frames a face is covered before its first detection (the look-ahead window)."""
-    return settings.detect_every + round(LEAD_SECONDS * info.fps)
-
-
-def hold_frames(settings: Settings, info: VideoInfo) -> int:
-    """How many frames a face stays covered after its last detection."""
-    return max(settings.detect_every, round(HOLD_SECONDS * info.fps))
 
 
 def check_written(path: Path, written: int, decoded: int) -> None:
@@ -361,24 +354,19 @@ def anonymize_segment(
     # the last segment reads to the end: a video may decode to fewer frames than its packets promise
     last = segment.stop >= info.frames
     span = (segment.first, sys.maxsize if last else segment.end)
-    run = _Run(settings, info, lead_frames(settings, info), extra_regions, None, span=span)
+    run = _Run(Schedule(settings, info), extra_regions, None, span=span)
     opts = EncodeOptions(container, settings.crf, settings.preset, audio=False)
-    stop = threading.Event()
     with (
         FrameReader(src, info.width, info.height, first=segment.start) as reader,
         nullcontext() if part is None else atomic_destination(part, overwrite=True) as tmp,
-        nullcontext() if tmp is None else FrameWriter(src, tmp, p, opts) as writer,
     ):
-        encoder = None if writer is None else _Encoder(writer, settings, stop)
         frames = iter(reader) if last else _until(iter(reader), segment.stop)
-        try:
-            decoded = run.process(_decoded(frames, stop), encoder, cancel)
-            end = decoded if last else segment.end
-            if encoder is not None:
-                encoder.finish()
-                check_written(tmp, writer.frames, end - segment.first)
-        finally:
-            stop.set()
+
+        def written(decoded: int) -> int:
+            return (decoded if last else segment.end) - segment.first
+
+        decoded = _through(src, p, frames, tmp, opts, run, cancel, TrackMemory(), written)
+    end = segment.first + written(decoded)
     if run.first_ns is None:
         raise MediaError(f"no frame of segment {segment.number} was decoded")
     seconds = time.perf_counter() - started
@@ -399,36 +387,30 @@ def _until(frames: Iterator[Frame], stop: int) -> Iterator[Frame]:
 
 
 class _Run:
-    """One video's pass: detection schedule, shot cuts, motion, look-ahead window, tracking and obscuring."""
+    """One video's pass: its schedule, shot cuts, motion, look-ahead window, tracking and obscuring."""
 
     def __init__(
         self,
-        settings: Settings,
-        info: VideoInfo,
-        lead: int,
+        schedule: Schedule,
         manual: list[Region],
         progress: Callable[[int, int], None] | None,
         span: tuple[int, int] | None = None,
         visible: Collection[int] = (),
     ) -> None:
-        self.settings, self.lead, self.manual, self.progress = settings, lead, manual, progress
+        self.schedule, self.settings = schedule, schedule.settings
+        self.lead, self.manual, self.progress = schedule.lead, manual, progress
         self.visible = set(visible)  # tracks left visible (a reviewed dry run's ids)
-        self.total = info.frames
+        self.total = schedule.info.frames
         # the frames written (a segment's); the others are only seen, for tracks, cuts and the look-ahead
-        self.span = span or (0, info.frames)
+        self.span = span or (0, self.total)
         self._whole = span is None
         self.first_ns: int | None = None  # source time of the first frame written
-        self.full = video_detection_settings(settings, info)
-        self.quick_scale = _every_frame_scale(info)
-        self._as_is = settings.with_(scales=(1.0,))  # the every-frame pass runs on a copy already at its scale
         self.tracker = Tracker(
-            hold=max(settings.detect_every, round(HOLD_SECONDS * info.fps)),
-            lead=lead,
-            mover=self._move,
-            pad=JITTER_PX / max(self.full.scales),
-            brief=settings.detect_every,
+            hold=schedule.hold, lead=schedule.lead, mover=self._move, pad=schedule.pad, brief=schedule.brief
         )
         self.shots = ShotCuts()
+        self.unseen = Unseen()
+        self.quick_share: list[float] = []  # share of the quick copy searched, per frame between full searches
         self.views: dict[int, FrameView] = {}
         self.cuts: list[int] = []
         self.per_frame = FrameRegions()
@@ -437,33 +419,45 @@ class _Run:
         self._reported = 0.0
 
     def detection(self) -> dict:
-        """The detection schedule, for the report."""
-        return {
-            "every": self.settings.detect_every,
-            "scales": list(self.full.scales),
-            "every_frame_scale": self.quick_scale,
-        }
+        """The detection schedule, for the report, with the share of the picture the quick pass searched."""
+        share = round(float(np.mean(self.quick_share)), 3) if self.quick_share else None
+        return {**self.schedule.report(), "quick_pass_share": share}
 
-    def _quick_pass(self, frame: Frame, small: np.ndarray) -> list[Region]:
+    def _quick_pass(self, frame: Frame, small: np.ndarray, view: FrameView) -> list[Region]:
+        """The every-frame pass, where the schedule says to look in ``small`` (the frame at the quick scale)."""
         (h, w), (sh, sw) = frame.pixels.shape[:2], small.shape[:2]
-        return [r.moved(0, 0, w / sw, h / sh) for r in detect_faces(small, self._as_is)]
+        changed = self.unseen.changed(view.grey)
+        tracks = self.tracker.boxes_at(frame.index) * view.scale
+        rects = None if changed is None else self.schedule.quick_where(changed, tracks, small.shape)
+        self.unseen.checked(rects)
+        if rects is None:
+            rects = [(0, 0, sw, sh)]
+        self.quick_share.append(sum((x1 - x0) * (y1 - y0) for x0, y0, x1, y1 in rects) / (sw * sh))
+        found = [
+            r.moved(x0, y0).moved(0, 0, w / sw, h / sh)
+            for x0, y0, x1, y1 in rects
+            for r in detect_faces(small[y0:y1, x0:x1], self.schedule.quick)
+        ]
+        return merge_overlapping(found) if len(rects) > 1 else found  # rectangles may overlap
 
-    def _full_pass(self, frame: Frame) -> list[Region]:
-        """The multi-scale detection, then the second look at the frame with these detections and the manual
-        regions obscured: its finds start tracks of their own, or refresh a track they fall on. It depends on
-        this frame alone (not on the tracks carried into it, nor on the run's secret), so a segment finds what
-        a single pass finds."""
-        found = detect_faces(frame.pixels, self.full)
-        if self.settings.second_look == "off":
+    def _full_pass(self, frame: Frame, cut: bool) -> list[Region]:
+        """The multi-scale detection, then (where the schedule says) the second look at the frame with these
+        detections and the manual regions obscured: its finds start tracks of their own, or refresh a track
+        they fall on. It depends on this frame alone (not on the tracks carried into it, nor on the run's
+        secret), so a segment finds what a single pass finds."""
+        full = self.schedule.full
+        found = detect_faces(frame.pixels, full)
+        if not self.schedule.second_look(frame.index, cut):
             return found
         known = [*found, *(r for r in self.manual if r.in_frame(frame.index))]
-        return found + second_look(frame.pixels, known, self.full)
+        return found + second_look(frame.pixels, known, full)
 
     def _move(self, boxes: np.ndarray, a: int, b: int) -> np.ndarray:
         return box_shifts(self.views[a], self.views[b], boxes)
 
     def process(self, frames: Iterator[Frame], encoder: _Encoder | None, cancel: threading.Event | None) -> int:
         """Run every frame through; returns how many there were."""
+        schedule = self.schedule
         window: deque[Frame] = deque()
         last: Frame | None = None
         last_full = 0
@@ -472,25 +466,26 @@ class _Run:
                 raise Cancelled("cancelled; nothing was written")
             i = frame.index
             # the every-frame pass and the motion estimate share one small copy of the frame
-            small = scaled(frame.pixels, self.quick_scale)
+            small = scaled(frame.pixels, schedule.quick_scale)
             view = self.views[i] = frame_view(small, small.shape[1] / frame.pixels.shape[1])
             cut = self.shots.is_cut(view)
             if cut and self.span[0] <= i < self.span[1]:
                 self.cuts.append(i)
             self.tracker.next_frame(i, cut)
-            # on the video's own clock, so that a segment's full passes fall where a single pass puts them
-            full = cut or i % self.settings.detect_every == 0
-            last_full = i if full else last_full
-            self.tracker.update(i, self._full_pass(frame) if full else self._quick_pass(frame, small))
+            full = schedule.full_search(i, cut)
+            if full:
+                last_full = i
+                self.unseen.reset(view.grey)
+            found = self._full_pass(frame, cut) if full else self._quick_pass(frame, small, view)
+            self.tracker.update(i, found)
             window.append(frame)
             last = frame
             if len(window) > self.lead:
                 self._emit(window.popleft(), encoder)
         if last is None:
             raise MediaError("no frame could be decoded")
-        # small faces entering in the video's last frames have no later full pass
-        if last_full != last.index and (self._whole or last.index == self.total - 1):
-            self.tracker.update(last.index, self._full_pass(last))
+        if schedule.final_search(last.index, last_full) and (self._whole or last.index == self.total - 1):
+            self.tracker.update(last.index, self._full_pass(last, cut=True))
         while window:
             self._emit(window.popleft(), encoder)
         for tid, region in self.tracks.items():
@@ -547,13 +542,13 @@ class _Replay(_Run):
     def __init__(
         self,
         given: Sequence[Sequence[Region]],
-        settings: Settings,
-        info: VideoInfo,
+        schedule: Schedule,
         manual: list[Region],
         visible: Collection[int],
         progress: Callable[[int, int], None] | None,
     ) -> None:
-        super().__init__(settings, info, lead=0, manual=manual, progress=progress, visible=visible)
+        super().__init__(schedule, manual=manual, progress=progress, visible=visible)
+        self.lead = 0
         self.given = given
         self.tracker = _Given(given)  # type: ignore[assignment]
 

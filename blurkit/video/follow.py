@@ -20,10 +20,11 @@ import numpy as np
 from blurkit.detect.multiscale import scaled
 from blurkit.errors import Cancelled, MediaError
 from blurkit.media.ffmpeg import Frame, FrameReader, Probe, probe
-from blurkit.media.video import EVERY_FRAME_ROWS
-from blurkit.motion import FrameView, ShotCuts, box_shifts, frame_view
 from blurkit.regions import Region
-from blurkit.track import DAMPING
+from blurkit.settings import Settings
+from blurkit.video.motion import FrameView, ShotCuts, box_shifts, frame_view
+from blurkit.video.schedule import Schedule
+from blurkit.video.track import DAMPING
 
 # How far back before its first keyframe a region is followed: the frames in between are held (small
 # grey copies) until that keyframe is reached. A longer shot needs a keyframe nearer its start.
@@ -74,7 +75,7 @@ def _follow(
         cut_at = set(cuts)
     else:
         frames, shots = _frames_from(p, path, 0), ShotCuts()
-    scale = min(1.0, EVERY_FRAME_ROWS / p.info.height)
+    scale = Schedule(Settings(), p.info).quick_scale  # the pipeline's motion and cuts see the same copy
     width, height = p.info.width, p.info.height
     held: deque[tuple[int, FrameView]] = deque(maxlen=back)  # the shot so far, up to the first keyframe
     out: dict[int, np.ndarray] = {}

@@ -154,6 +154,11 @@ class Tracker:
         ti, di = np.unravel_index(order, score.shape)
         return [(int(t), int(d)) for t, d in zip(ti, di, strict=True) if score[t, d] > 0]
 
+    def boxes_at(self, frame: int) -> np.ndarray:
+        """(N, 4) boxes of the live tracks at ``frame`` (the last passed to ``next_frame``), where the picture's
+        motion carried them: where a face is expected."""
+        return np.array([t.boxes[frame][:4] for t in self.live if frame in t.boxes], float).reshape(-1, 4)
+
     def regions_at(self, frame: int) -> list[Region]:
         """Every tracked face at ``frame``. Final once the frames up to ``frame + lead`` are in."""
         out = []
