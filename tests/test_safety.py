@@ -326,7 +326,7 @@ LONG_FRAMES = 400
 def media(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """One photo, one video long enough to be split into segments, one animated GIF (made once)."""
     from blurkit.media.ffmpeg import ffmpeg_exe
-    from blurkit.media.segments import plan_segments
+    from blurkit.video.segments import plan_segments
 
     folder = tmp_path_factory.mktemp("media")
     video, gif = folder / "march.mp4", folder / "crowd.gif"
@@ -444,7 +444,7 @@ def test_run_batch_refuses_an_input_as_output_before_any_work(media, tmp_path, w
 def test_joining_segments_refuses_its_input_as_destination(media, tmp_path) -> None:
     """The second line behind the door: ``join_segments`` itself never writes over its input, nor over a
     hard link to it."""
-    from blurkit.media.segments import join_segments
+    from blurkit.video.segments import join_segments
 
     src = tmp_path / "march.mp4"
     src.write_bytes(media["video"].read_bytes())

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from blurkit.atomic import atomic_destination
-from blurkit.detect import detect_faces
+from blurkit.detect import detect_faces, detect_turned
 from blurkit.detect.multiscale import scaled
 from blurkit.errors import Cancelled, MediaError
 from blurkit.media.ffmpeg import (
@@ -433,24 +433,31 @@ class _Run:
         if rects is None:
             rects = [(0, 0, sw, sh)]
         self.quick_share.append(sum((x1 - x0) * (y1 - y0) for x0, y0, x1, y1 in rects) / (sw * sh))
+        turns = (0, *self.schedule.turns(frame.index, full=False))
         found = [
             r.moved(x0, y0).moved(0, 0, w / sw, h / sh)
             for x0, y0, x1, y1 in rects
-            for r in detect_faces(small[y0:y1, x0:x1], self.schedule.quick)
+            for r in detect_turned(small[y0:y1, x0:x1], self.schedule.quick, (1.0,), turns)
         ]
-        return merge_overlapping(found) if len(rects) > 1 else found  # rectangles may overlap
+        return merge_overlapping(found) if len(rects) > 1 or len(turns) > 1 else found  # they may overlap
 
     def _full_pass(self, frame: Frame, cut: bool) -> list[Region]:
         """The multi-scale detection, then (where the schedule says) the second look at the frame with these
         detections and the manual regions obscured: its finds start tracks of their own, or refresh a track
         they fall on. It depends on this frame alone (not on the tracks carried into it, nor on the run's
         secret), so a segment finds what a single pass finds."""
-        full = self.schedule.full
-        found = detect_faces(frame.pixels, full)
+        upright = self.schedule.upright
+        found = detect_faces(frame.pixels, upright)
+        turns = self.schedule.turns(frame.index, full=True)
+        if turns:
+            (h, w), small = frame.pixels.shape[:2], scaled(frame.pixels, self.schedule.quick_scale)
+            sh, sw = small.shape[:2]
+            turned = detect_turned(small, self.schedule.quick, (1.0,), turns)
+            found = merge_overlapping(found + [r.moved(0, 0, w / sw, h / sh) for r in turned])
         if not self.schedule.second_look(frame.index, cut):
             return found
         known = [*found, *(r for r in self.manual if r.in_frame(frame.index))]
-        return found + second_look(frame.pixels, known, full)
+        return found + second_look(frame.pixels, known, upright)
 
     def _move(self, boxes: np.ndarray, a: int, b: int) -> np.ndarray:
         return box_shifts(self.views[a], self.views[b], boxes)

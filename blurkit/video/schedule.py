@@ -8,9 +8,11 @@ the picture changed since the detector last saw it, and at every live track. The
 frame of every shot, on every ``detect_every``-th frame of the video's own clock (so segments agree with a
 single pass) and on the last.
 
-Any-angle search (#22) belongs to the same two decisions: a turned search of the whole picture where
-``full_search`` is true, and between full searches in the rectangles ``quick_where`` gives (what changed,
-what tracks propose).
+Any-angle search (``any_angle``) follows the same two decisions at the quick scale, where a face big enough
+to identify is found: every turn of the picture (90, 180, 270 degrees) where ``full_search`` is true, and one
+turn a frame in rotation between them, in the rectangles ``quick_where`` gives. A sideways face is so searched
+at least every third frame, and the look-ahead covers it back to its first frame; the full multi-scale pass
+(small crowd faces) and the second look stay upright.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from functools import cached_property
 import cv2
 import numpy as np
 
+from blurkit.detect import TURNS
 from blurkit.media.ffmpeg import VideoInfo
 from blurkit.settings import Settings
 from blurkit.video.motion import CELL, CUT_BACK, CUT_HISTORY
@@ -90,6 +93,17 @@ class Schedule:
         """The full pass (and the second look) on this frame: a shot's first frame, or the video's cadence."""
         return cut or index % self.every == 0
 
+    def turns(self, index: int, full: bool) -> tuple[int, ...]:
+        """The turns of the picture (degrees) searched at the quick scale on this frame besides upright."""
+        if self.settings.any_angle != "on":
+            return ()
+        return TURNS if full else (TURNS[index % len(TURNS)],)
+
+    @cached_property
+    def upright(self) -> Settings:
+        """The full pass and the second look: upright only (the turns are the quick scale's, ``turns``)."""
+        return self.full.with_(any_angle="off")
+
     def quick_where(
         self, changed: np.ndarray, tracks: np.ndarray, shape: tuple[int, ...]
     ) -> list[tuple[int, int, int, int]] | None:
@@ -151,7 +165,12 @@ class Schedule:
 
     def report(self) -> dict:
         """The schedule as the report shows it."""
-        return {"every": self.every, "scales": list(self.full.scales), "every_frame_scale": self.quick_scale}
+        return {
+            "every": self.every,
+            "scales": list(self.full.scales),
+            "every_frame_scale": self.quick_scale,
+            "turns": "all on full searches, one a frame between" if self.settings.any_angle == "on" else "none",
+        }
 
 
 def _stepped(low: int, high: int, size: int) -> tuple[int, int]:
