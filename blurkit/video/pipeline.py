@@ -49,7 +49,7 @@ from blurkit.result import FileResult
 from blurkit.second_look import second_look
 from blurkit.settings import Settings
 from blurkit.video.motion import FrameView, ShotCuts, Unseen, box_shifts, frame_view
-from blurkit.video.schedule import Schedule
+from blurkit.video.schedule import TURNED_THRESHOLD, Schedule
 from blurkit.video.track import Tracker
 
 __all__ = [
@@ -433,13 +433,19 @@ class _Run:
         if rects is None:
             rects = [(0, 0, sw, sh)]
         self.quick_share.append(sum((x1 - x0) * (y1 - y0) for x0, y0, x1, y1 in rects) / (sw * sh))
-        turns = (0, *self.schedule.turns(frame.index, full=False))
-        found = [
-            r.moved(x0, y0).moved(0, 0, w / sw, h / sh)
-            for x0, y0, x1, y1 in rects
-            for r in detect_turned(small[y0:y1, x0:x1], self.schedule.quick, (1.0,), turns)
-        ]
-        return merge_overlapping(found) if len(rects) > 1 or len(turns) > 1 else found  # they may overlap
+        turns = self.schedule.turns(frame.index, full=False)
+        found = []
+        for x0, y0, x1, y1 in rects:
+            crop = small[y0:y1, x0:x1]
+            here = detect_faces(crop, self.schedule.quick_upright) + self._turned(crop, turns)
+            found += [r.moved(x0, y0).moved(0, 0, w / sw, h / sh) for r in here]
+        return merge_overlapping(found) if len(rects) > 1 or turns else found  # they may overlap
+
+    def _turned(self, small: np.ndarray, turns: tuple[int, ...]) -> list[Region]:
+        """Faces in ``small`` (at the quick scale) turned by ``turns``, from TURNED_THRESHOLD."""
+        if not turns:
+            return []
+        return [r for r in detect_turned(small, self.schedule.quick, (1.0,), turns) if r.score >= TURNED_THRESHOLD]
 
     def _full_pass(self, frame: Frame, cut: bool) -> list[Region]:
         """The multi-scale detection, then (where the schedule says) the second look at the frame with these
@@ -452,7 +458,7 @@ class _Run:
         if turns:
             (h, w), small = frame.pixels.shape[:2], scaled(frame.pixels, self.schedule.quick_scale)
             sh, sw = small.shape[:2]
-            turned = detect_turned(small, self.schedule.quick, (1.0,), turns)
+            turned = self._turned(small, turns)
             found = merge_overlapping(found + [r.moved(0, 0, w / sw, h / sh) for r in turned])
         if not self.schedule.second_look(frame.index, cut):
             return found

@@ -50,6 +50,10 @@ WHOLE_SHARE = 0.6
 # Rectangles are rounded up to this many pixels a side: few distinct input shapes, each of which the
 # detector runtime compiles a fixed-size model for once it repeats (``detect.centerface``).
 QUICK_STEP = 128
+# Least score of a find in a turned copy: the turned copies bring false alarms of their own (a chin, a collar:
+# 0.16-0.22 on the sample clip, each a mask where there is no face), while a face big enough to identify scores
+# 0.45-0.7 at the quick scale, turned or not.
+TURNED_THRESHOLD = 0.3
 # How far (in pixels of the detector's input) a detected box may sit off the face; tracked boxes get this margin.
 JITTER_PX = 3.0
 
@@ -98,6 +102,11 @@ class Schedule:
         if self.settings.any_angle != "on":
             return ()
         return TURNS if full else (TURNS[index % len(TURNS)],)
+
+    @cached_property
+    def quick_upright(self) -> Settings:
+        """The quick pass's upright search (its turns are ``turns``)."""
+        return self.quick.with_(any_angle="off")
 
     @cached_property
     def upright(self) -> Settings:
