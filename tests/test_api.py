@@ -58,8 +58,11 @@ def test_extra_regions_are_obscured_as_well_as_detected_faces(tmp_path: Path, ho
     rgb, faces = hopper
     drawn = Region(400, 500, 500, 590, source="manual", shape="box")
     result = anonymize_file(SAMPLES / "grace_hopper.jpg", tmp_path / "more.png", extra_regions=[drawn])
-    assert result.regions == [*faces, drawn]
-    assert np.array_equal(load_rgb(tmp_path / "more.png"), obscure(rgb, [*faces, drawn], Settings()))
+    # then whatever the second look adds (with any-angle on, its turned copies may take a drawn box's edge
+    # for a face: covering a little too much is the safe side)
+    assert result.regions[: len(faces) + 1] == [*faces, drawn]
+    assert all(r.source == "second-look" for r in result.regions[len(faces) + 1 :])
+    assert np.array_equal(load_rgb(tmp_path / "more.png"), obscure(rgb, result.regions, Settings()))
 
 
 def test_manual_regions_keep_their_drawn_geometry(hopper) -> None:
