@@ -31,7 +31,9 @@ from blurkit.video import pipeline as video_module
 # A box over the astronaut's suit while it slides in (frames 10-20), obscured by hand in those frames only.
 MANUAL = Region(5, 125, 75, 200, source="manual", shape="box", frames=(10, 20))
 # Ground truth for "every face in every frame": detection on each frame (the default run detects on every 8th).
-THOROUGH = Settings(scales=(1.0,), threshold=0.3)
+# the labels of these tests: upright faces (the clips' faces are upright; turned faces have tests of their own in
+# test_any_angle, and a turned copy's false alarms, a sleeve at 0.31, are no face to demand a mask for)
+THOROUGH = Settings(scales=(1.0,), threshold=0.3, any_angle="off")
 
 
 def ff(*args: str) -> None:

@@ -456,10 +456,8 @@ class _Run:
         found = detect_faces(frame.pixels, upright)
         turns = self.schedule.turns(frame.index, full=True)
         if turns:
-            (h, w), small = frame.pixels.shape[:2], scaled(frame.pixels, self.schedule.quick_scale)
-            sh, sw = small.shape[:2]
-            turned = self._turned(small, turns)
-            found = merge_overlapping(found + [r.moved(0, 0, w / sw, h / sh) for r in turned])
+            turned = detect_turned(frame.pixels, self.schedule.quick, self.schedule.turned_full, turns)
+            found = merge_overlapping(found + [r for r in turned if r.score >= TURNED_THRESHOLD])
         if not self.schedule.second_look(frame.index, cut):
             return found
         known = [*found, *(r for r in self.manual if r.in_frame(frame.index))]

@@ -9,10 +9,10 @@ frame of every shot, on every ``detect_every``-th frame of the video's own clock
 single pass) and on the last.
 
 Any-angle search (``any_angle``) follows the same two decisions at the quick scale, where a face big enough
-to identify is found: every turn of the picture (90, 180, 270 degrees) where ``full_search`` is true, and one
-turn a frame in rotation between them, in the rectangles ``quick_where`` gives. A sideways face is so searched
-at least every third frame, and the look-ahead covers it back to its first frame; the full multi-scale pass
-(small crowd faces) and the second look stay upright.
+to identify is found, one turn a frame in rotation, in the rectangles ``quick_where`` gives; and every turn at
+the middle of the full pass's scales (``turned_full``, as photos) where ``full_search`` is true, for smaller
+faces. A sideways face is so searched at least every third frame, and the look-ahead covers it back to its first
+frame; the second look stays upright.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from functools import cached_property
 import cv2
 import numpy as np
 
-from blurkit.detect import TURNS
+from blurkit.detect import TURNS, turned_scales
 from blurkit.media.ffmpeg import VideoInfo
 from blurkit.settings import Settings
 from blurkit.video.motion import CELL, CUT_BACK, CUT_HISTORY
@@ -34,8 +34,9 @@ HOLD_SECONDS = 1.0
 LEAD_SECONDS = 0.4
 # Upscaling beyond this adds a pass at the video's own size.
 UPSCALE_ALONE = 1.2
-# The every-frame pass sees the picture this many rows high: a face of 40 px at 1080p (and in proportion
-# at any height) is 16 px there, where CenterFace scores real faces at 0.45-0.7, well above threshold.
+# The every-frame pass sees the picture's short side this many pixels long (rows of a landscape frame, columns
+# of a portrait one, as phones film): a face of 40 px at 1080p (and in proportion at any size) is 16 px
+# there, where CenterFace scores real faces at 0.45-0.7, well above threshold.
 EVERY_FRAME_ROWS = 432
 # Bounds of the every-frame scale: a 4K frame is shrunk at most 4x, a tiny one enlarged at most 4x.
 QUICK_SCALES = (0.25, 4.0)
@@ -67,9 +68,11 @@ class Schedule:
 
     @cached_property
     def quick_scale(self) -> float:
-        """Scale of the every-frame pass, and of the small copy motion and cut detection see."""
+        """Scale of the every-frame pass, and of the small copy motion and cut detection see: by the short
+        side, so a portrait frame (1080x1920) is searched as finely as a landscape one, not at 0.25."""
         low, high = QUICK_SCALES
-        return round(min(high, max(low, EVERY_FRAME_ROWS / self.info.height)), 3)
+        short = min(self.info.width, self.info.height)
+        return round(min(high, max(low, EVERY_FRAME_ROWS / short)), 3)
 
     @cached_property
     def quick(self) -> Settings:
@@ -107,6 +110,12 @@ class Schedule:
     def quick_upright(self) -> Settings:
         """The quick pass's upright search (its turns are ``turns``)."""
         return self.quick.with_(any_angle="off")
+
+    @cached_property
+    def turned_full(self) -> tuple[float, ...]:
+        """The scale of the turned search on full-search frames, as photos take it (``turned_scales``): the
+        middle of the full pass's range, so sideways crowd faces too small for the quick scale are found."""
+        return turned_scales(self.full.scales)
 
     @cached_property
     def upright(self) -> Settings:
