@@ -46,6 +46,7 @@ def frames_of(path: Path) -> list[np.ndarray]:
 def blind_main_pass(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(blurkit.api, "detect_faces", lambda image, settings=None: [])
     monkeypatch.setattr(video_module, "detect_faces", lambda image, settings=None: [])
+    monkeypatch.setattr(video_module, "detect_turned", lambda *args: [])  # its turned copies too
 
 
 def test_photo_face_missed_by_the_main_pass_is_covered_and_marked(tmp_path: Path, blind_main_pass) -> None:
