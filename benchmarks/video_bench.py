@@ -5,6 +5,9 @@ Clips (all on by default; --only picks some):
                        a shared street clip (mot17-13-street, 960x540) scaled to 1920x1080, 1280x720 and 640x360,
                        its first --frames frames, with a synthetic tone as sound; street1080 also looped --long
                        times, to show memory stays flat with length (those rows are timed, not scored)
+  turned1080           street1080 with its pixels turned 90 degrees clockwise (1080x1920, no rotation metadata:
+                       checked), as a phone held sideways whose orientation tag was lost; its labels are the
+                       upright clip's, turned with it; it adds a row blurkit --any-angle off (issue 22)
   mot17-13-street, mot20-05-crowd, stage-clip
                        the shared clips at their own size, first --clip-frames frames
   tears-of-steel-cuts  the shared film excerpt, whole (240 frames) or its first --cut-frames: shot cuts, close faces
@@ -13,8 +16,9 @@ folder; the research data is read in place, never copied into the project.
 
 Labels: every frame of each clip at its own size gets a slow, thorough pass (CenterFace at 1x, 2x and 3x,
 threshold 0.35, a face kept when a neighbouring frame confirms it; the 1x pass finds the close-up faces of
-tears-of-steel, up to 180x220 px); the street clips reuse their 540p source's labels, scaled. Cuts: found from the
-pixels alone by video_cuts.py (a brightness-blind thumbnail correlation, checked by eye on the shared clips:
+tears-of-steel, up to 180x220 px; upright search only); the street clips reuse their 540p source's labels,
+scaled (and turned for turned1080, so its labels do not come from blurkit's any-angle search). Cuts: found from
+the pixels alone by video_cuts.py (a brightness-blind thumbnail correlation, checked by eye on the shared clips:
 tears-of-steel cuts at frames 21, 65 and 185, stage-clip at 20, 82 and 211). Both are cached under
 benchmarks/out/video/, the labels per source frame, so a run with fewer frames labels nothing new.
 Tools run one at a time; each row reports:
@@ -69,7 +73,8 @@ from blurkit.media.ffmpeg import FrameReader, ffmpeg_exe, probe  # noqa: E402
 from blurkit.regions import iou_matrix  # noqa: E402
 from blurkit.settings import Settings  # noqa: E402
 
-LABEL_SETTINGS = Settings(scales=(1.0, 2.0, 3.0), threshold=0.35)
+# Upright search only: the turned clip's labels are the upright ones turned, not what any-angle search finds.
+LABEL_SETTINGS = Settings(scales=(1.0, 2.0, 3.0), threshold=0.35, any_angle="off")
 # Regular timestamps from zero: deface reads through imageio at the container's average rate, and a first
 # frame at 0.04 s (as in the street clip) makes that 24.76 fps: frames repeat and everything after lands off.
 CLEAN = ("-vf", "setpts=N/FRAME_RATE/TB")
@@ -77,7 +82,8 @@ STREET = "mot17-13-street"
 WHOLE = "tears-of-steel-cuts"  # short enough to take whole, and its cuts are the point
 SHARED_CLIPS = (STREET, "mot20-05-crowd", "stage-clip", WHOLE)
 STREET_SIZES = {"street1080": (1920, 1080), "street720": (1280, 720), "street360": (640, 360)}
-CLIPS = (*STREET_SIZES, *SHARED_CLIPS)
+TURNED = "turned1080"  # street1080 turned 90 degrees clockwise by its pixels
+CLIPS = (*STREET_SIZES, TURNED, *SHARED_CLIPS)
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"
 SECTION = ("<!-- video_bench.py: start -->", "<!-- video_bench.py: end -->")
 AFTER_CUT = 5  # frames from a cut on in which exposures are counted apart
@@ -96,17 +102,28 @@ def excerpt(name: str, frames: int | None, tmp: Path) -> Path:
     return out
 
 
-def rescale(src: Path, frames: int, name: str, tmp: Path) -> Path:
-    """The 540p street excerpt at clip ``name``'s size, with a tone as sound (the transcode and blurkit both
-    carry it)."""
+def rescale(src: Path, frames: int, name: str, tmp: Path, turn: bool = False) -> Path:
+    """The 540p street excerpt at street clip ``name``'s size, with a tone as sound (the transcode and blurkit
+    both carry it); with ``turn``, its pixels then turned 90 degrees clockwise, no rotation tag."""
     width, height = STREET_SIZES[name]
-    hd = tmp / f"{name}.mp4"
+    hd = tmp / f"{TURNED if turn else name}.mp4"
+    picture = f"scale={width}:{height}:flags=bicubic" + (",transpose=1" if turn else "")
     ffmpeg(
         "-i", str(src), "-f", "lavfi", "-i", f"sine=frequency=330:sample_rate=48000:duration={frames / 25}",
-        "-map", "0:v", "-map", "1:a", "-vf", f"scale={width}:{height}:flags=bicubic", "-c:v", "libx264",
+        "-map", "0:v", "-map", "1:a", "-vf", picture, "-c:v", "libx264",
         "-preset", "fast", "-crf", "18", "-c:a", "aac", str(hd),
     )  # fmt: skip
+    if turn:
+        dump = subprocess.run([ffmpeg_exe(), "-hide_banner", "-i", str(hd)], capture_output=True, text=True).stderr
+        info = probe(hd).info
+        if "displaymatrix" in dump or info.rotation or (info.width, info.height) != (height, width):
+            raise RuntimeError(f"{hd.name} is not a plain {height}x{width} picture without a rotation tag")
     return hd
+
+
+def turned_labels(labels: Labels, height: int) -> Labels:
+    """Boxes [x, y, w, h, score] of a picture ``height`` rows high, on that picture turned 90 degrees clockwise."""
+    return {i: [[height - y - h, x, h, w, s] for x, y, w, h, s in boxes] for i, boxes in labels.items()}
 
 
 def loop(hd: Path, times: int, tmp: Path) -> Path:
@@ -171,7 +188,12 @@ class Clip:
 
 def prepare(name: str, args: argparse.Namespace, tmp: Path) -> Clip:
     """Build the clip's input in ``tmp``; label it and find its cuts (cached)."""
-    if name in STREET_SIZES:
+    if name == TURNED:
+        src = excerpt(STREET, args.frames, tmp)
+        path = rescale(src, args.frames, "street1080", tmp, turn=True)
+        labels = turned_labels(labels_for(src, STREET, factor=2.0), 1080)
+        key = f"{name}-{args.frames}"
+    elif name in STREET_SIZES:
         src = excerpt(STREET, args.frames, tmp)
         path = rescale(src, args.frames, name, tmp)
         labels = labels_for(src, STREET, factor=STREET_SIZES[name][1] / 540)
@@ -230,9 +252,10 @@ def _tree_rss(root: int) -> int:
     return sum(rss.get(p, 0) for p in tree)
 
 
-def score(clip: Clip, out: Path, tmp: Path) -> dict:
+def score(clip: Clip, run: str, out: Path, tmp: Path) -> dict:
     """The official scorer's numbers, plus when each exposure happens (flashes, after cuts), found by
-    re-applying its rule face by face; the two must agree on the number of exposed face-frames."""
+    re-applying its rule face by face; the two must agree on the number of exposed face-frames. The output
+    frame with the most labelled faces goes to benchmarks/out/video/ as a PNG, to look at."""
     from coverage import obscured_mask  # the scorer's own notion of "obscured"; imported once data is checked
 
     gt = tmp / f"{clip.name}-labels.json"
@@ -240,6 +263,7 @@ def score(clip: Clip, out: Path, tmp: Path) -> dict:
     official_run = subprocess.Popen([sys.executable, str(SCORER), str(clip.path), str(out), str(gt)],
                                     stdout=subprocess.PIPE, text=True)  # fmt: skip
     exposed: list[list[tuple[np.ndarray, bool]]] = []
+    busiest = max(clip.labels, key=lambda i: len(clip.labels[i]), default=0)
     a, b = cv2.VideoCapture(str(clip.path)), cv2.VideoCapture(str(out))
     while True:
         ok1, f1 = a.read()
@@ -248,6 +272,9 @@ def score(clip: Clip, out: Path, tmp: Path) -> dict:
             break
         if f1.shape != f2.shape:
             f2 = cv2.resize(f2, (f1.shape[1], f1.shape[0]))
+        if len(exposed) == busiest:
+            OUT.mkdir(parents=True, exist_ok=True)
+            cv2.imwrite(str(OUT / f"{clip.name}-{'-'.join(run.replace('-', ' ').split())}-{busiest}.png"), f2)
         mask = obscured_mask(f1, f2)
         faces = []
         for x, y, w, h, _ in clip.labels.get(len(exposed), []):
@@ -305,6 +332,10 @@ def blurkit_fast_cmd(inp: Path, out: Path) -> list[str]:
     return [*blurkit_cmd(inp, out), "--fast"]
 
 
+def blurkit_upright_cmd(inp: Path, out: Path) -> list[str]:
+    return [*blurkit_cmd(inp, out), "--any-angle", "off"]
+
+
 def blurkit_no_second_look_cmd(inp: Path, out: Path) -> list[str]:
     return [*blurkit_cmd(inp, out), "--second-look", "off"]
 
@@ -351,7 +382,7 @@ def run_all(
         row |= {"cpu_fps": round(frames / (m.cpu / 2), 2), "wall_s": round(m.wall, 2), "cpu_s": round(m.cpu, 1)}
         row |= {"x_transcode": round(m.wall / transcode_wall, 2), "peak_mb": round(m.peak / 2**20)}
         if clip and run != TRANSCODE:
-            row |= score(clip, out, tmp)
+            row |= score(clip, run, out, tmp)
         out.unlink()
         rows.append(row)
         print(json.dumps(row), file=sys.stderr, flush=True)
@@ -398,7 +429,7 @@ def main() -> None:
     ap.add_argument("--second-look-off", action="store_true", help="add a row: blurkit --second-look off")
     args = ap.parse_args()
     chosen = args.only or list(CLIPS)
-    needed = [VIDEOS / f"{STREET if n in STREET_SIZES else n}.mp4" for n in chosen] + [SCORER]
+    needed = [VIDEOS / f"{STREET if n in (*STREET_SIZES, TURNED) else n}.mp4" for n in chosen] + [SCORER]
     missing = [str(p) for p in needed if not p.exists()]
     if missing:
         sys.exit(f"the shared research data is missing ({', '.join(missing)}); it is read in place from {SHARED}")
@@ -415,7 +446,8 @@ def main() -> None:
         for clip_name in chosen:
             clips[clip_name] = prepare(clip_name, args, tmp)
         for clip in clips.values():
-            rows += run_all(clip.name, clip.path, clip.frames, tools, tmp, clip)
+            extra = [("blurkit --any-angle off", blurkit_upright_cmd)] if clip.name == TURNED else []
+            rows += run_all(clip.name, clip.path, clip.frames, tools[:1] + extra + tools[1:], tmp, clip)
             if clip.name == "street1080" and args.long > 1:
                 looped = loop(clip.path, args.long, tmp)
                 rows += run_all(f"street1080 ×{args.long}", looped, probe(looped).info.frames, tools[:2], tmp, None)
