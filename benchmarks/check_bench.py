@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-import math
 import os
 import pickle
 import resource
@@ -56,7 +55,8 @@ from blurkit.obscure import mask_of, mask_regions  # noqa: E402
 from blurkit.regions import Region  # noqa: E402
 from blurkit.render import render_frame  # noqa: E402
 from blurkit.result import FileResult  # noqa: E402
-from blurkit.second_look import COVERED, look  # noqa: E402
+from blurkit.second_look import look  # noqa: E402
+from blurkit.second_look import outside_mask as outside_of  # noqa: E402
 from blurkit.settings import Settings  # noqa: E402
 
 SHARED = ROOT.parent / "shared"
@@ -199,17 +199,8 @@ def facts(sets: dict, settings: Settings) -> dict:
 
 
 def outside_mask(finds: list[Region], mask: np.ndarray | None) -> list[Region]:
-    """second_look.outside's rule on a precomputed mask."""
-    if mask is None:
-        return finds
-    h, w = mask.shape
-    kept = []
-    for r in finds:
-        c = r.clipped(w, h)
-        x0, y0, x1, y1 = int(c.x0), int(c.y0), math.ceil(c.x1), math.ceil(c.y1)
-        if x1 > x0 and y1 > y0 and mask[y0:y1, x0:x1].mean() < COVERED:
-            kept.append(r)
-    return kept
+    """second_look's rule on a precomputed mask."""
+    return finds if mask is None else outside_of(finds, mask)
 
 
 def score(sets: dict, finds: dict, fact: dict, plan: dict[str, float], known: bool = True) -> dict:

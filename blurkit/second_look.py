@@ -50,7 +50,12 @@ def outside(
 ) -> list[Region]:
     """The ``finds`` lying mostly outside the masks of ``regions`` (in a picture of ``shape``)."""
     height, width = shape[:2]
-    inside = mask_of(shape, mask_regions(regions, settings, width, height))
+    return outside_mask(finds, mask_of(shape, mask_regions(regions, settings, width, height)))
+
+
+def outside_mask(finds: Sequence[Region], inside: np.ndarray) -> list[Region]:
+    """The ``finds`` lying mostly outside ``inside`` (a picture's mask, true where it is covered)."""
+    height, width = inside.shape[:2]
     kept = []
     for r in finds:
         c = r.clipped(width, height)
