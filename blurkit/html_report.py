@@ -121,7 +121,7 @@ def _residual(check: CheckResult | None) -> str:
     if not check.findings:
         return f'<span class="ok">none ({looked} looked at)</span>{kept}'
     frames = len({r.frames for r in check.findings})
-    where = f" in {frames} frame(s)" if check.kind == "video" else ""
+    where = f" in {frames} of the {check.looked} frames looked at" if check.kind == "video" else ""
     return f'<span class="warn">{len(check.findings)} face(s){where}</span>{kept}'
 
 

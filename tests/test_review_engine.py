@@ -66,7 +66,8 @@ def test_regions_for_another_number_of_frames_fail_and_write_nothing(cut_clip, a
 @pytest.mark.parametrize("mode", ["erase", "pixelate"])
 def test_a_previewed_frame_is_the_exported_frame(cut_clip, analysis, tmp_path, mode):
     """Frames rendered out of order by ``render_frame`` with the export's memory match the decoded export up to
-    codec error; another memory (another secret, cells of another frame) does not."""
+    codec error; another memory (another secret, cells of another frame) does not. Erase's grain follows the
+    scene's own noise, next to none in this drawn clip, so there only the match is tested."""
     settings, memory = Settings(mode=mode), TrackMemory()
     out = tmp_path / "out.mp4"
     blurkit.anonymize_file(cut_clip.path, out, settings, frames=analysis.frames, memory=memory)
@@ -82,7 +83,7 @@ def test_a_previewed_frame_is_the_exported_frame(cut_clip, analysis, tmp_path, m
         inside = np.s_[int(mask.y0) + 4 : int(mask.y1) - 4, int(mask.x0) + 4 : int(mask.x1) - 4]
         same = np.abs(preview[inside].astype(int) - exported[inside]).mean()
         other = np.abs(stranger[inside].astype(int) - exported[inside]).mean()
-        assert same < 3.0 and other > 2 * same, (i, same, other)
+        assert same < 3.0 and (mode == "erase" or other > 2 * same), (i, same, other)
         assert np.abs(preview.astype(int) - exported).mean() < 2.0
         assert np.abs(pixels[inside].astype(int) - exported[inside]).mean() > 25  # it is covered
 
