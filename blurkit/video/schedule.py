@@ -10,7 +10,7 @@ single pass) and on the last.
 
 Any-angle search (``any_angle``) follows the same two decisions at the quick scale, where a face big enough
 to identify is found, one turn a frame in rotation, in the rectangles ``quick_where`` gives; and every turn at
-the middle of the full pass's scales (``turned_full``, as photos) where ``full_search`` is true, for smaller
+the middle of the full pass's fine scales (``turned_full``, as photos) where ``full_search`` is true, for smaller
 faces. A sideways face is so searched at least every third frame, and the look-ahead covers it back to its first
 frame; the second look stays upright.
 """
