@@ -11,35 +11,18 @@ import subprocess
 import sys
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
 from photo_fixtures import load_rgb
 from PIL import Image
+from test_video import box_changed, decoded
 
 import blurkit
-from blurkit import Region, Settings, anonymize_file, detect_faces
+from blurkit import Settings, anonymize_file, detect_faces
 from blurkit.regions import boxes_of, iou_matrix
 from blurkit.video import pipeline as video_module
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_media"
-
-
-def changed(a: np.ndarray, b: np.ndarray, r: Region) -> float:
-    """Share of the box that moved by more than codec noise (the way ../shared/eval scores coverage)."""
-    h, w = a.shape[:2]
-    r = r.clipped(w, h)
-    x0, y0, x1, y1 = (round(v) for v in (r.x0, r.y0, r.x1, r.y1))
-    a2, b2 = (cv2.GaussianBlur(x[y0:y1, x0:x1], (3, 3), 0).astype(np.int16) for x in (a, b))
-    return float((np.abs(a2 - b2).max(axis=2) > 12).mean())
-
-
-def frames_of(path: Path) -> list[np.ndarray]:
-    cap = cv2.VideoCapture(str(path))
-    frames = []
-    while (got := cap.read())[0]:
-        frames.append(cv2.cvtColor(got[1], cv2.COLOR_BGR2RGB))
-    return frames
 
 
 @pytest.fixture
@@ -56,7 +39,7 @@ def test_photo_face_missed_by_the_main_pass_is_covered_and_marked(tmp_path: Path
     result = anonymize_file(src, tmp_path / "out.png")
     assert {r.source for r in result.regions} == {"second-look"} and result.faces == len(result.regions)
     assert iou_matrix(boxes_of(result.regions), boxes_of([face])).max() > 0.5
-    assert changed(rgb, load_rgb(tmp_path / "out.png"), face) > 0.95
+    assert box_changed(rgb, load_rgb(tmp_path / "out.png"), face) > 0.95
     assert {r["source"] for r in result.to_dict()["regions"]} == {"second-look"}
 
     off = anonymize_file(src, tmp_path / "off.png", Settings(second_look="off"))
@@ -79,11 +62,11 @@ def test_video_faces_found_only_by_the_second_look_are_tracked_covered_and_marke
     assert {r["source"] for frame in result.to_dict()["frames"] for r in frame} == {"second-look"}
     # Grace Hopper is on screen throughout: her track, started by the second look on frame 0, covers her
     # in the frames between its looks too (every 8th frame), as the main pass's tracks do
-    source, written = frames_of(clip), frames_of(out)
+    source, written = decoded(clip), decoded(out)
     thorough = Settings(scales=(1.0,), threshold=0.5)
     for index in (0, 5, 30, 43, 74):
         (hopper, *_) = sorted(detect_faces(source[index], thorough), key=lambda r: -r.x0)
-        assert changed(source[index], written[index], hopper) > 0.9, index
+        assert box_changed(source[index], written[index], hopper) > 0.9, index
 
 
 def test_the_same_photo_gives_the_same_finds_in_every_run(tmp_path: Path) -> None:
