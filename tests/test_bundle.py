@@ -162,10 +162,11 @@ def test_bundle_holds_what_it_needs_and_not_what_it_does_not(bundle: Path) -> No
         assert os.access(bundle / exe, os.X_OK), exe
     assert os.access(internal / "ffmpeg" / f"ffmpeg{EXE}", os.X_OK)
     models = {p.name for p in (internal / "blurkit" / "models").iterdir()}
-    assert {"centerface.onnx", "face_detection_short_range.tflite", "face_detection_full_range_sparse.tflite"} <= models
+    shipped = ("centerface.onnx", "centerface_int8.xml", "centerface_int8.bin", "yunet_s_640_640.onnx")
+    assert {*shipped, "face_detection_short_range.tflite", "face_detection_full_range_sparse.tflite"} <= models
     libs = {p.name for p in internal.rglob("*") if p.is_file()}
     assert any("openvino_intel_cpu_plugin" in n for n in libs)
-    assert any("openvino_onnx_frontend" in n for n in libs)
+    assert any("openvino_ir_frontend" in n for n in libs)
     names = "\n".join(p.relative_to(internal).as_posix() for p in internal.rglob("*"))
     for unwanted in (
         "QtWebEngine", "Qt6Quick", "Qt6Qml", "Qt63D", "Qt6Multimedia", "Qt6Pdf", "Qt6Network", "libqgtk3",

@@ -1,5 +1,6 @@
-"""CenterFace's two runtimes: OpenVINO is the default when installed, and it finds exactly what OpenCV DNN finds,
-on real faces at several input sizes, through tiles and scales, and on crowd photos."""
+"""CenterFace's two runtimes: OpenVINO (running the network quantized to INT8) is the default when installed, and
+it finds the faces OpenCV DNN (the fp32 original) finds, on real faces at several input sizes, through tiles and
+scales, and on crowd photos."""
 
 from __future__ import annotations
 
@@ -17,8 +18,11 @@ from blurkit.regions import Region, boxes_of, iou_matrix
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_media"
 THRESHOLD = blurkit.Settings().threshold
-# fp32 on both sides: scores agree to about 1e-6 (OpenVINO's bf16 default on some CPUs would be off by 0.02)
-SCORE_TOLERANCE = 1e-3
+# INT8 against fp32: most scores move by under 0.01, a few by up to 0.15 (0.915 to 0.816 on a sample frame), boxes
+# by a few pixels; a find near the threshold may come or go, which benchmarks/int8_bench.py weighs (recall).
+CONFIDENT = 0.3
+SCORE_TOLERANCE = 0.2
+TYPICAL_MOVE = 0.03
 
 
 def photo(name: str) -> np.ndarray:
@@ -45,17 +49,22 @@ def crowd_photos(shared_data: Path, count: int = 3) -> list[np.ndarray]:
     return [blurkit.load_photo(p).pixels for p in images]
 
 
-def assert_same_detections(reference: list[Region], other: list[Region]) -> None:
-    """Same count, each reference box matched one to one by IoU >= 0.95, scores within SCORE_TOLERANCE."""
-    assert len(other) == len(reference)
-    if not reference:
-        return
-    iou = iou_matrix(boxes_of(reference), boxes_of(other))
-    match = iou.argmax(axis=1)
-    assert len(set(match.tolist())) == len(reference), "two boxes matched the same one"
-    assert iou[np.arange(len(reference)), match].min() >= 0.95
-    scores = np.array([r.score for r in reference]) - np.array([other[j].score for j in match])
-    assert np.abs(scores).max() <= SCORE_TOLERANCE
+def assert_same_faces(reference: list[Region], other: list[Region], least_iou: float = 0.85) -> list[float]:
+    """Every find of either at CONFIDENT or more is a find of the other: the box with the best IoU, at least
+    ``least_iou``, scores within SCORE_TOLERANCE of it. Returns how far those scores moved."""
+    moves: list[float] = []
+    for a, b in ((reference, other), (other, reference)):
+        confident = [r for r in a if r.score >= CONFIDENT]
+        if not confident:
+            continue
+        assert b, f"{len(confident)} confident find(s) against none"
+        iou = iou_matrix(boxes_of(confident), boxes_of(b))
+        match = iou.argmax(axis=1)
+        assert iou.max(axis=1).min() >= least_iou, iou.max(axis=1)
+        moved = np.array([r.score for r in confident]) - np.array([b[j].score for j in match])
+        assert np.abs(moved).max() <= SCORE_TOLERANCE, moved
+        moves += np.abs(moved).tolist()
+    return moves
 
 
 @pytest.fixture(scope="module")
@@ -126,7 +135,7 @@ def test_same_faces_in_the_sample_photos_and_frames(runtimes, size: tuple[int, i
         resized = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
         reference = opencv.detect(resized)
         assert reference
-        assert_same_detections(reference, openvino.detect(resized))
+        assert_same_faces(reference, openvino.detect(resized))
 
 
 def test_a_repeated_small_size_gets_a_fixed_size_model() -> None:
@@ -138,7 +147,7 @@ def test_a_repeated_small_size_gets_a_fixed_size_model() -> None:
     for _ in range(detector._openvino.STATIC_AFTER - 2):
         detector.detect(frame)
     assert (384, 640) not in detector._openvino._static
-    assert_same_detections(first, detector.detect(frame))
+    assert_same_faces(first, detector.detect(frame))
     assert (384, 640) in detector._openvino._static
     big = cv2.resize(frame, (1920, 1080))
     detector.detect(big)
@@ -160,12 +169,15 @@ def test_same_faces_through_tiles_and_scales(monkeypatch, fresh_backends) -> Non
     settings = blurkit.Settings(scales=(1.0,))
     reference = via_detect_faces(big, settings, "opencv", monkeypatch)
     assert reference
-    assert_same_detections(reference, via_detect_faces(big, settings, "openvino", monkeypatch))
+    assert_same_faces(reference, via_detect_faces(big, settings, "openvino", monkeypatch))
 
 
 def test_same_faces_in_crowds(shared_data: Path, monkeypatch, fresh_backends) -> None:
-    """Default settings (1x and 1.5x) on crowd photos: tens of small faces, many near the threshold."""
+    """Default settings (1x and 1.5x) on crowd photos: tens of small faces, many near the threshold. Finds of
+    the two scales are merged, and a score a little off can merge two neighbours' boxes differently, so a match
+    needs an IoU of 0.3 here; most scores barely move."""
     for image in crowd_photos(shared_data):
         reference = via_detect_faces(image, blurkit.Settings(), "opencv", monkeypatch)
         assert len(reference) >= 5
-        assert_same_detections(reference, via_detect_faces(image, blurkit.Settings(), "openvino", monkeypatch))
+        moves = assert_same_faces(reference, via_detect_faces(image, blurkit.Settings(), "openvino", monkeypatch), 0.3)
+        assert np.median(moves) <= TYPICAL_MOVE, moves

@@ -4,10 +4,13 @@ Fully convolutional, so it runs at any input size divisible by 32; upscaling the
 image is how small faces are found (see ``detect.multiscale``).
 
 Runtime: OpenVINO's CPU plugin when the ``openvino`` package imports and compiles the
-model (1.7-1.9x as fast as OpenCV's DNN module on the same CPU, 480x270 to 1920x1080;
-see ``benchmarks/detector_runtime.py``), else OpenCV DNN. Both get the same input blob and
-the same decoding, and OpenVINO is held to fp32 so detections match OpenCV's. If
-OpenVINO fails at load or on an input, that instance falls back to OpenCV DNN for good
+model, else OpenCV DNN. OpenVINO runs the network quantized to INT8
+(``centerface_int8.xml``, made by ``packaging/quantize_centerface.py``): 1.5x less CPU than
+its fp32 (and fp32 OpenVINO was 1.7-1.9x as fast as OpenCV's DNN module, see
+``benchmarks/detector_runtime.py``), with the same recall on held-out photos upright and
+turned (``benchmarks/int8_bench.py``). OpenCV runs the fp32 original; both get the same
+input blob and the same decoding, and their detections agree to a few hundredths of a score.
+If OpenVINO fails at load or on an input, that instance falls back to OpenCV DNN for good
 (with a RuntimeWarning); if OpenCV fails too, the error propagates and ``detect_faces``
 raises, so a failure is never read as "no faces".
 
@@ -40,6 +43,8 @@ if TYPE_CHECKING:
     import openvino as ov
 
 RUNTIME_ENV = "BLURKIT_RUNTIME"
+# OpenVINO's model: centerface.onnx quantized to INT8 (its IR, and the weights beside it)
+OPENVINO_MODEL = ("centerface_int8.xml", "centerface_int8.bin")
 RUNTIMES = ("auto", "openvino", "opencv")
 # heat, scale, offset, landmarks: the network's outputs, in the order OpenCV's getUnconnectedOutLayersNames gives
 OUTPUTS = ("537", "538", "539", "540")
@@ -57,15 +62,15 @@ class _OpenVino:
     STATIC_AFTER = 16
     STATIC_MAX_PIXELS = 1280 * 736
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, model: Path, weights: Path | None = None) -> None:
         import openvino as ov
 
         self._core = ov.Core()
-        self._model = self._core.read_model(path)
+        self._model = self._core.read_model(model, weights)
         self._model.reshape({self._model.inputs[0]: [1, 3, -1, -1]})
         self._config = {
-            # fp32 even where OpenVINO defaults to bf16 (CPUs with AMX or AVX512-BF16): bf16 moves scores by
-            # up to 0.02 and box sizes far more, and detections must match OpenCV's
+            # the layers left unquantized in fp32 even where OpenVINO defaults to bf16 (CPUs with AMX or
+            # AVX512-BF16), whose result would then depend on the CPU
             "INFERENCE_PRECISION_HINT": "f32",
             # one stream: detect() runs one frame at a time, synchronously
             "PERFORMANCE_HINT": "LATENCY",
@@ -114,13 +119,15 @@ class CenterFace:
         if runtime not in RUNTIMES:
             raise ValueError(f"unknown CenterFace runtime {runtime!r}; choose one of {', '.join(RUNTIMES)}")
         self.threshold = threshold
-        self._path = model_path("centerface.onnx")  # a missing or damaged model fails here, on any runtime
+        # a missing or damaged model fails here, on any runtime
+        self._path = model_path("centerface.onnx")
+        quantized = [model_path(name) for name in OPENVINO_MODEL]
         self._strict = runtime == "openvino"
         self._lock = threading.Lock()
         self._openvino: _OpenVino | None = None
         if runtime != "opencv":
             try:
-                self._openvino = _OpenVino(self._path)
+                self._openvino = _OpenVino(*quantized)
             except ImportError:
                 if self._strict:
                     raise
