@@ -202,8 +202,10 @@ def test_anonymize_image_detects_and_obscures(faces) -> None:
     rgb, regions = faces["grace_hopper.jpg"]
     settings = Settings(any_angle="off")
     out, found = anonymize_image(rgb, settings)
-    assert found == regions
-    assert np.array_equal(out, obscure(rgb, regions, settings))
+    # the detector's finds, then what the second look adds (on this portrait, none or a false alarm on the cap)
+    assert found[: len(regions)] == regions
+    assert all(r.source == "second-look" for r in found[len(regions) :])
+    assert np.array_equal(out, obscure(rgb, found, settings))
     again, kept = anonymize_image(rgb, regions=[])
     assert kept == [] and np.array_equal(again, rgb)
 
