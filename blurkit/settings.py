@@ -145,9 +145,11 @@ class Settings:
     )
     # Obscured faces still look like heads to a detector (blurkit's erased patches score up to about 0.7), so
     # a check reports only surer finds: benchmarks/check_bench.py found CenterFace scoring up to 0.62 outside
-    # every mask in fully covered outputs, and faces deliberately left visible mostly above 0.8.
+    # every mask in fully covered outputs, and faces deliberately left visible mostly above 0.8. The name badge
+    # under the erased face of sample_media/two_faces.mp4 scores 0.57-0.72 from run to run (the patch's grain
+    # comes from each run's secret), so 0.7 cried wolf on about one run in five.
     check_threshold: float = _setting(
-        0.7,
+        0.75,
         "least score of a face reported by blurkit check and by the check of every output in an HTML report",
         "detection",
         between=(0.01, 0.99),
