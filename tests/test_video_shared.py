@@ -11,6 +11,8 @@ from test_video import box_changed, decoded, dump, pts_times
 
 import blurkit
 from blurkit.detect import detect_faces
+from blurkit.detect.centerface import CenterFace
+from blurkit.detect.multiscale import detect_multiscale
 from blurkit.media.ffmpeg import ffmpeg_exe
 from blurkit.regions import Region
 from blurkit.settings import Settings
@@ -73,11 +75,12 @@ def test_small_sideways_faces_on_a_1080p_street_are_covered(tmp_path):
     blurkit.anonymize_file(turned, out, Settings(mode="fill", color=(255, 0, 255)))
     before, after = decoded(turned), decoded(out)
     assert len(before) == len(after) == 9 and before[0].shape == (1920, 1080, 3)
-    labels = Settings(scales=(1.0, 2.0), threshold=0.35, any_angle="off")
+    # the labeller is the fp32 original on OpenCV DNN at 1 and 2, whatever runtime and model the engine uses
+    labeller = CenterFace(0.35, runtime="opencv")
     checked, exposed = 0, []
     for index in range(9):
         upright = np.ascontiguousarray(np.rot90(before[index]))  # turned back counter-clockwise
-        for f in detect_faces(upright, labels):
+        for f in detect_multiscale([labeller], upright, {0: (1.0, 2.0)}):
             if f.width < 10:
                 continue
             face = Region(1080 - f.y1, f.x0, 1080 - f.y0, f.x1)  # its box in the turned frame
