@@ -25,11 +25,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 PHOTOS = SHARED / "data" / "wider-dev"
-HELD_OUT = 8  # as packaging/quantize_centerface.py
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "packaging"))
 sys.path.insert(0, str(SHARED / "eval"))
 
 from coverage import read_gt  # noqa: E402
+from quantize_centerface import held_out  # noqa: E402
 
 from blurkit.detect import TURNS  # noqa: E402
 from blurkit.detect.centerface import CenterFace, _OpenVino  # noqa: E402
@@ -130,8 +131,11 @@ def main() -> None:
         sys.exit("../shared/data/wider-dev is not present")
     gt = read_gt(str(PHOTOS / "gt.txt"))
     # the photos packaging/quantize_centerface.py left out of its calibration
-    every = sorted((PHOTOS / "images").rglob("*.jpg"))[::HELD_OUT]
-    held = [p for p in every if p.relative_to(PHOTOS / "images").as_posix() in gt]
+    held = [
+        p
+        for p in held_out(list((PHOTOS / "images").rglob("*.jpg")))
+        if p.relative_to(PHOTOS / "images").as_posix() in gt
+    ]
     threshold = Settings().threshold
     fp32 = CenterFace(threshold, runtime="openvino")
     fp32._openvino = _OpenVino(model_path("centerface.onnx"))

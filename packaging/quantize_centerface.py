@@ -26,16 +26,15 @@ PHOTOS = SHARED / "data" / "wider-dev" / "images"
 CLIPS = SHARED / "data" / "video"
 MODELS = ROOT / "blurkit" / "models"
 HELD_OUT = 8  # every 8th photo is left for the evaluation
+sys.path.insert(0, str(ROOT))
+
+from blurkit.detect.centerface import input_blob  # noqa: E402
+from blurkit.detect.multiscale import scaled  # noqa: E402
 
 
-def blob(rgb: np.ndarray, scale: float) -> np.ndarray:
-    """The input CenterFace.detect makes of ``rgb`` at ``scale``: RGB, unnormalised, padded to 32."""
-    h, w = rgb.shape[:2]
-    size = (max(32, round(w * scale)), max(32, round(h * scale)))
-    rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
-    h, w = rgb.shape[:2]
-    rgb = cv2.copyMakeBorder(rgb, 0, -h % 32, 0, -w % 32, cv2.BORDER_CONSTANT, value=0)
-    return cv2.dnn.blobFromImage(rgb, 1.0, rgb.shape[1::-1], (0, 0, 0), swapRB=False, crop=False)
+def held_out(photos: list[Path]) -> list[Path]:
+    """The photos left out of the calibration, for the evaluation: every HELD_OUT-th of them, sorted."""
+    return sorted(photos)[::HELD_OUT]
 
 
 def calibration(photos: list[Path]) -> list[np.ndarray]:
@@ -47,7 +46,7 @@ def calibration(photos: list[Path]) -> list[np.ndarray]:
         rgb = cv2.cvtColor(cv2.imread(str(p)), cv2.COLOR_BGR2RGB)
         if i % 3 == 1:
             rgb = np.ascontiguousarray(np.rot90(rgb, 1 + i % 2))
-        items.append(blob(rgb, (1.0, 1.5, 1.22)[i % 3]))
+        items.append(input_blob(scaled(rgb, (1.0, 1.5, 1.22)[i % 3])))
     for clip in sorted(CLIPS.glob("*.mp4")):
         cap = cv2.VideoCapture(str(clip))
         for n in range(6):
@@ -57,7 +56,7 @@ def calibration(photos: list[Path]) -> list[np.ndarray]:
             if not ok:
                 break
             rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
-            items.append(blob(rgb, min(1.0, 432 / rgb.shape[0]) if n % 2 else 1.0))
+            items.append(input_blob(scaled(rgb, min(1.0, 432 / rgb.shape[0]) if n % 2 else 1.0)))
     return items
 
 
@@ -76,7 +75,8 @@ def main() -> None:
     if not photos:
         sys.exit("../shared/data/wider-dev is not present")
     target = MODELS / "centerface_int8.xml"
-    quantize(calibration([p for i, p in enumerate(photos) if i % HELD_OUT]), target)
+    held = set(held_out(photos))
+    quantize(calibration([p for p in photos if p not in held]), target)
     for path in (target, target.with_suffix(".bin")):
         print(path.name, hashlib.sha256(path.read_bytes()).hexdigest())
 

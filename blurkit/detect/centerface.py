@@ -109,6 +109,16 @@ class _OpenVino:
         return [results[name] for name in OUTPUTS]
 
 
+def input_blob(image: np.ndarray) -> np.ndarray:
+    """The network's input for an RGB image: padded to a multiple of 32 rather than resized, so boxes need no
+    rescaling (also what packaging/quantize_centerface.py calibrates on)."""
+    h, w = image.shape[:2]
+    ph, pw = -(-h // 32) * 32, -(-w // 32) * 32
+    if (ph, pw) != (h, w):
+        image = cv2.copyMakeBorder(image, 0, ph - h, 0, pw - w, cv2.BORDER_CONSTANT, value=0)
+    return cv2.dnn.blobFromImage(image, 1.0, (pw, ph), (0, 0, 0), swapRB=False, crop=False)
+
+
 class CenterFace:
     name = "centerface"
 
@@ -150,12 +160,7 @@ class CenterFace:
 
     def detect(self, image: np.ndarray) -> list[Region]:
         """Faces in an RGB image, in its own pixel coordinates."""
-        h, w = image.shape[:2]
-        # pad to a multiple of 32 rather than resize, so boxes need no rescaling
-        ph, pw = -(-h // 32) * 32, -(-w // 32) * 32
-        if (ph, pw) != (h, w):
-            image = cv2.copyMakeBorder(image, 0, ph - h, 0, pw - w, cv2.BORDER_CONSTANT, value=0)
-        blob = cv2.dnn.blobFromImage(image, 1.0, (pw, ph), (0, 0, 0), swapRB=False, crop=False)
+        blob = input_blob(image)
         with self._lock:
             heat, scale, offset, _landmarks = self._forward(blob)
             return self._decode(heat[0, 0], scale[0], offset[0])
