@@ -23,7 +23,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from blurkit.detect import detect_faces
+from blurkit.detect import TURNS, detect_faces, detect_turned
 from blurkit.detect.yunet import YuNet
 from blurkit.errors import BlurkitError, Cancelled, MediaError
 from blurkit.media import kind_of
@@ -101,11 +101,21 @@ def covered_or_kept(
 
 
 def check_pixels(
-    pixels: np.ndarray, settings: Settings, covered: Sequence[Region] = (), kept: Sequence[Region] = ()
+    pixels: np.ndarray,
+    settings: Settings,
+    covered: Sequence[Region] = (),
+    kept: Sequence[Region] = (),
+    turned_at: tuple[float, ...] | None = None,
 ) -> tuple[list[Region], list[Region]]:
     """Faces in one upright RGB picture (CenterFace's detection and second look, and YuNet), outside
-    ``covered``: (the warnings, the finds on faces in ``kept``, which the user chose to keep visible)."""
-    found = [r for r in detect_faces(pixels, settings) + look(pixels, settings) if r.score >= settings.check_threshold]
+    ``covered``: (the warnings, the finds on faces in ``kept``, which the user chose to keep visible). The turns
+    are searched at ``settings.scales`` as photos are, or at ``turned_at`` (a video's, as its export did)."""
+    if turned_at is None or settings.any_angle != "on":
+        found = detect_faces(pixels, settings)
+    else:
+        upright = detect_faces(pixels, settings.with_(any_angle="off"))
+        found = upright + detect_turned(pixels, settings, turned_at, TURNS)
+    found = [r for r in found + look(pixels, settings) if r.score >= settings.check_threshold]
     found += second_family(pixels)
     return covered_or_kept(merge_overlapping(found), covered, kept, settings, pixels.shape)
 
@@ -226,7 +236,8 @@ def _check_video(
 ) -> tuple[list[Region], list[Region], int, int]:
     """The whole check (both families) on every CHECK_EVERY-th frame, the first and the last."""
     info = probe(path).info
-    full = Schedule(settings, info).full  # the export's full search
+    schedule = Schedule(settings, info)
+    full = schedule.full  # the export's full search
     findings: list[Region] = []
     on_kept: list[Region] = []
     count = looked = 0
@@ -239,7 +250,8 @@ def _check_video(
             if i % CHECK_EVERY == CHECK_EVERY // 2 or i in (0, info.frames - 1):
                 looked += 1
                 here = covered[i] if covered is not None and i < len(covered) else []
-                warn, mine = check_pixels(frame.pixels, full, here, [k for k in kept if k.in_frame(i)])
+                kept_here = [k for k in kept if k.in_frame(i)]
+                warn, mine = check_pixels(frame.pixels, full, here, kept_here, schedule.turned_full)
                 findings += [replace(r, frames=(i, i)) for r in warn]
                 on_kept += [replace(r, frames=(i, i)) for r in mine]
             if progress:

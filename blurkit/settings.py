@@ -138,7 +138,7 @@ class Settings:
     any_angle: str = _setting(
         "on",
         "also search the picture turned 90, 180 and 270 degrees, so faces at any roll are found (people lying "
-        "down, a camera held sideways, a lost orientation tag); main pass and second look",
+        "down, a camera held sideways, a lost orientation tag), each turn as upright is",
         "detection",
         choices=ANY_ANGLE,
         detection=True,

