@@ -3,8 +3,9 @@
 Nothing is written. Two model families look, so that the anonymizer's own misses are not the check's:
 blurkit's CenterFace (its full detection and the second look, from ``check_threshold``) and YuNet (from
 ``YUNET_THRESHOLD``, on the picture and on it upscaled 2x, where small faces show). A video gets the same
-look on its first and last frame and every ``CHECK_EVERY``-th between, half-way between the anonymizer's
-full searches (where it leans most on tracking); a face left visible stays for many frames.
+look on its first and last frame and on every other full-search period between, half-way between the
+anonymizer's full searches (``Schedule.checked``: every 16th frame by default); a face left visible stays for
+many frames.
 ``benchmarks/check_bench.py`` measured the rates both ways and the cost against anonymizing. Checking
 blurkit's own output, the regions it covered are known and finds inside them are not counted; finds on a
 face the user chose to keep visible are listed apart ("kept visible by you"), never as a warning.
@@ -37,9 +38,6 @@ from blurkit.video.schedule import Schedule
 
 # Least YuNet score that counts (on the picture and upscaled 2x): chosen by benchmarks/check_bench.py.
 YUNET_THRESHOLD = 0.8
-# A video is looked at on every Nth frame from N/2 (and its first and last), which keeps its check under half
-# the cost of anonymizing it (benchmarks/check_bench.py --clips).
-CHECK_EVERY = 8
 
 
 @dataclass
@@ -51,7 +49,7 @@ class CheckResult:
     status: str
     findings: list[Region] = field(default_factory=list)  # in video each with frames=(i, i)
     frames: int = 0  # frames decoded
-    looked: int = 0  # frames looked at (a video's every CHECK_EVERY-th, its first and its last)
+    looked: int = 0  # frames looked at (a video's ``Schedule.checked`` frames)
     error: str | None = None
     known: bool = False  # blurkit's own output, its covered regions (from its report) left out
     kept: list[Region] = field(default_factory=list)  # finds on faces the user kept visible: not warnings
@@ -234,7 +232,7 @@ def _check_video(
     progress: Callable[[int, int], None] | None,
     cancel: threading.Event | None,
 ) -> tuple[list[Region], list[Region], int, int]:
-    """The whole check (both families) on every CHECK_EVERY-th frame, the first and the last."""
+    """The whole check (both families) on the frames ``Schedule.checked`` names."""
     info = probe(path).info
     schedule = Schedule(settings, info)
     full = schedule.full  # the export's full search
@@ -247,7 +245,7 @@ def _check_video(
                 raise Cancelled("cancelled")
             i = frame.index
             count = i + 1
-            if i % CHECK_EVERY == CHECK_EVERY // 2 or i in (0, info.frames - 1):
+            if schedule.checked(i, info.frames - 1):
                 looked += 1
                 here = covered[i] if covered is not None and i < len(covered) else []
                 kept_here = [k for k in kept if k.in_frame(i)]

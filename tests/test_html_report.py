@@ -90,9 +90,9 @@ def test_report_is_self_contained_escaped_and_names_what_an_editor_signs(batch) 
     video = check_file(out / "two_faces.mp4", written=known)
     if video.findings:
         frames = len({r.frames for r in video.findings})
-        assert f"{len(video.findings)} face(s) in {frames} of the 11 frames looked at" in words
+        assert f"{len(video.findings)} face(s) in {frames} of the 7 frames looked at" in words
     else:
-        assert "none (11 of 75 frames looked at)" in words
+        assert "none (7 of 75 frames looked at)" in words
     assert len(images(page)) >= 3  # the photo and the video's contact sheet
     assert words.count("Not removed") == 1  # once, at the top
     assert words.count("Reviewed by") == 2  # a sign-off line per file

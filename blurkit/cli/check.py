@@ -25,7 +25,7 @@ DESCRIPTION = """\
 Look for faces left in photos and videos that are already anonymized (by blurkit or any
 other tool) and list every one found: file, frame, box and score. Nothing is written or
 changed. Two model families look (blurkit's CenterFace, with its second look, and YuNet);
-videos are looked at every 8th frame (and the first and last). With --known, faces the user chose to keep visible
+videos are looked at every 16th frame (and the first and last). With --known, faces the user chose to keep visible
 are listed as "kept visible by you", not as faces found.
 """
 
