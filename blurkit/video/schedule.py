@@ -57,8 +57,8 @@ QUICK_STEP = 128
 # 0.45-0.7 at the quick scale, turned or not.
 TURNED_THRESHOLD = 0.3
 # ``blurkit check`` looks at one frame in this many of the export's full-search periods (every 16th frame at
-# the default cadence): at 8 its check of the 960x540 street clip cost 0.63x anonymizing it, and checking every
-# 16th frame (half of those) still flagged each of the four shared clips' originals and deface's outputs.
+# the default cadence): looking at every 8th, its check of the 960x540 street clip cost 0.63x anonymizing it,
+# and every 16th (half of those frames) still flagged every shared clip's original and deface output it had.
 CHECK_SPAN = 2
 # How far (in pixels of the detector's input) a detected box may sit off the face; tracked boxes get this margin.
 JITTER_PX = 3.0
@@ -169,9 +169,9 @@ class Schedule:
 
     def checked(self, index: int, last: int) -> bool:
         """A frame ``blurkit check`` looks at: the first, the last and every CHECK_SPAN full-search periods,
-        half-way between two full searches (where the export leans most on tracking). Each looked-at frame costs
-        about a full search, so the check costs about 1/CHECK_SPAN of the export's full searches, whatever
-        ``detect_every`` is; a face left visible stays for many frames."""
+        half-way between two full searches (where the export leans most on tracking). A looked-at frame costs
+        about what a full search does, so the check costs about 1/CHECK_SPAN of the export's full searches
+        whatever ``detect_every`` is; a face left visible stays for many frames."""
         span = CHECK_SPAN * self.every
         return index in (0, last) or index % span == self.every // 2
 
