@@ -14,6 +14,7 @@ import blurkit
 from blurkit.detect import backends_for, models
 from blurkit.detect.multiscale import TILE, tiles
 from blurkit.errors import ModelError
+from blurkit.obscure import mask_of, mask_regions
 from blurkit.regions import Region, boxes_of, iou_matrix
 
 # Where the astronaut's face is in sample_media/astronaut.png (checked by eye on the rendered photo).
@@ -52,6 +53,30 @@ def test_large_images_are_tiled_and_still_find_a_face_larger_than_the_overlap() 
     assert len(list(tiles(4096 * 3 // 2, 4096 * 3 // 2))) > 1
     found = blurkit.detect_faces(big, blurkit.Settings(scales=(1.0,)))
     assert best_iou(found, ASTRONAUT_FACE.moved(0, 0, 8, 8)) > 0.5
+
+
+# Grace Hopper's face in sample_media/grace_hopper.jpg (x, y, width, height): the detector's box on the portrait.
+HOPPER_FACE = (167, 114, 199, 226)
+
+
+@pytest.mark.parametrize("fill", [0.6, 0.8, 0.95])
+def test_a_face_filling_the_picture_is_covered_whole(fill: float) -> None:
+    """A close-up: the portrait cropped so her face is ``fill`` of the picture's width, enlarged to 1000 px.
+    At the fine scales the face is out of CenterFace's range (its box stops growing and its score falls: the
+    masks covered 0.55-0.84 of the face before the close-up pass); the close-up pass sees it whole."""
+    hopper = blurkit.load_photo(Path(__file__).resolve().parent.parent / "sample_media" / "grace_hopper.jpg").pixels
+    x, y, w, h = HOPPER_FACE
+    side = round(w / fill)
+    x0, y0 = max(0, round(x + (w - side) / 2)), max(0, round(y + (h - side) / 2))
+    crop = hopper[y0 : y0 + side, x0 : x0 + side]
+    k = 1000 / crop.shape[1]
+    picture = cv2.resize(crop, (1000, round(crop.shape[0] * k)), interpolation=cv2.INTER_CUBIC)
+    top, left = max(0, round((y - y0) * k)), round((x - x0) * k)
+    bottom, right = round((y + h - y0) * k), round((x + w - x0) * k)
+    settings = blurkit.Settings()
+    regions = blurkit.find_faces(picture, settings)
+    mask = mask_of(picture.shape, mask_regions(regions, settings, picture.shape[1], picture.shape[0]))
+    assert mask[top:bottom, left:right].mean() >= 0.95
 
 
 def test_tiles_cover_the_image_with_overlap() -> None:

@@ -1,8 +1,8 @@
 """Run a backend at several image scales and in tiles, then merge the passes.
 
 Protest faces are mostly 10-25 px wide; CenterFace finds them when the image is
-upscaled. Large passes are tiled so memory stays bounded, and an overview pass
-catches faces too large for one tile.
+upscaled. Large passes are tiled so memory stays bounded, an overview pass
+catches faces too large for one tile, and a close-up pass faces that fill the picture.
 """
 
 from __future__ import annotations
@@ -24,6 +24,13 @@ OVERVIEW_SIDE = 1024
 # the overlap and cut by a seam is found whole at a coarser scale or by the overview pass.
 BAND_PIXELS = 1_300_000
 BAND_OVERLAP = 96
+# A face that fills the picture (a close-up, a selfie) is out of CenterFace's range at the fine scales: its box
+# stops growing at about 500 px of the network's input and its score falls (Grace Hopper's face filling 95 % of
+# a 1500 px square: 0.22, its box half the face, a cheek and an eye left uncovered). So every search of a
+# picture whose short side is over 1.5x CLOSE_UP_SIDE at its coarsest scale adds a pass with that side
+# CLOSE_UP_SIDE px long (``close_ups``), where a face filling the picture is under 300 px and scores 0.7-0.9
+# with its whole box. It costs 7-10 % of a photo's search.
+CLOSE_UP_SIDE = 320
 
 
 class Backend(Protocol):
@@ -103,4 +110,14 @@ def detect_multiscale(backends: list[Backend], image: np.ndarray, plan: dict[int
             steps.append(OVERVIEW_SIDE / max(h, w))
         view = turned(image, turn)
         found += [unturned(r, turn, w, h) for b in backends for s in steps for r in detect_at_scale(b, view, s)]
+        if scales and min(h, w) * min(scales) > 1.5 * CLOSE_UP_SIDE:
+            found += [unturned(r, turn, w, h) for b in backends for r in close_ups(b, view)]
     return merge_overlapping(found)
+
+
+def close_ups(backend: Backend, image: np.ndarray) -> list[Region]:
+    """Faces at least a quarter of the picture's short side, from the pass with that side CLOSE_UP_SIDE px
+    long. Its smaller finds are left to the fine scales, which see them sharper and box them better (on 12
+    wider-dev photos the close-up pass found 255 of its 270 faces under that size, mostly in crowds)."""
+    scale = CLOSE_UP_SIDE / min(image.shape[:2])
+    return [r for r in detect_at_scale(backend, image, scale) if max(r.width, r.height) >= min(image.shape[:2]) / 4]
