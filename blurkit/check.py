@@ -107,11 +107,13 @@ def check_pixels(
 ) -> tuple[list[Region], list[Region]]:
     """Faces in one upright RGB picture (CenterFace's detection and second look, and YuNet), outside
     ``covered``: (the warnings, the finds on faces in ``kept``, which the user chose to keep visible). The turns
-    are searched at ``settings.scales`` as photos are, or at ``turned_at`` (a video's, as its export did)."""
-    if turned_at is None or settings.any_angle != "on":
-        found = detect_faces(pixels, settings)
+    are searched at ``settings.scales`` as photos are (with the close-up pass), or at ``turned_at`` (a video
+    frame's, as its export did: without it)."""
+    photo = turned_at is None
+    if photo or settings.any_angle != "on":
+        found = detect_faces(pixels, settings, close_up=photo)
     else:
-        upright = detect_faces(pixels, settings.with_(any_angle="off"))
+        upright = detect_faces(pixels, settings.with_(any_angle="off"), close_up=False)
         found = upright + detect_turned(pixels, settings, turned_at, TURNS)
     found = [r for r in found + look(pixels, settings) if r.score >= settings.check_threshold]
     found += second_family(pixels)

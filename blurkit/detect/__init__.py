@@ -33,8 +33,9 @@ def backends_for(detector: str, threshold: float) -> tuple[Backend, ...]:
     return tuple(chosen)
 
 
-def detect_faces(image: np.ndarray, settings: Settings | None = None) -> list[Region]:
-    """Faces in an upright RGB image at any roll: the search at ``settings.scales``, and with
+def detect_faces(image: np.ndarray, settings: Settings | None = None, *, close_up: bool = True) -> list[Region]:
+    """Faces in an upright RGB image at any roll: the search at ``settings.scales`` (and with ``close_up`` the
+    close-up pass, for a face that fills the picture: ``multiscale.close_ups``), and with
     ``settings.any_angle`` on the same search of the image turned by each of TURNS. A turned face gets the
     search an upright one gets, so it is found as often: on two sets of 38 wider-dev photos turned by pixels
     (main pass only) turned recall was 0.012-0.022 under upright with the turned copies at one middle scale
@@ -45,7 +46,7 @@ def detect_faces(image: np.ndarray, settings: Settings | None = None) -> list[Re
     settings = settings or Settings()
     turns = (0, *TURNS) if settings.any_angle == "on" else (0,)
     plan = dict.fromkeys(turns, settings.scales)
-    return _detect(image, settings, plan)
+    return _detect(image, settings, plan, close_up)
 
 
 def detect_turned(
@@ -63,12 +64,14 @@ def detect_turned(
     return _detect(image, settings, dict.fromkeys(turns, scales))
 
 
-def _detect(image: np.ndarray, settings: Settings, plan: dict[int, tuple[float, ...]]) -> list[Region]:
+def _detect(
+    image: np.ndarray, settings: Settings, plan: dict[int, tuple[float, ...]], close_up: bool = False
+) -> list[Region]:
     if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
         raise DetectionError(f"expected an RGB uint8 image, got shape {image.shape} {image.dtype}")
     try:
         backends = backends_for(settings.detector, settings.threshold)
-        return detect_multiscale(list(backends), image, plan)
+        return detect_multiscale(list(backends), image, plan, close_up)
     except DetectionError:
         raise
     except Exception as exc:  # an OpenCV or MediaPipe failure must not become "no faces"

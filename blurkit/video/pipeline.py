@@ -437,7 +437,7 @@ class _Run:
         found = []
         for x0, y0, x1, y1 in rects:
             crop = small[y0:y1, x0:x1]
-            here = detect_faces(crop, self.schedule.quick_upright) + self._turned(crop, turns)
+            here = detect_faces(crop, self.schedule.quick_upright, close_up=False) + self._turned(crop, turns)
             found += [r.moved(x0, y0).moved(0, 0, w / sw, h / sh) for r in here]
         return merge_overlapping(found) if len(rects) > 1 or turns else found  # they may overlap
 
@@ -453,7 +453,7 @@ class _Run:
         they fall on. It depends on this frame alone (not on the tracks carried into it, nor on the run's
         secret), so a segment finds what a single pass finds."""
         upright = self.schedule.upright
-        found = detect_faces(frame.pixels, upright)
+        found = detect_faces(frame.pixels, upright, close_up=False)  # the quick pass sees close-ups whole
         turns = self.schedule.turns(frame.index, full=True)
         if turns:
             turned = detect_turned(frame.pixels, self.schedule.quick, self.schedule.turned_full, turns)
