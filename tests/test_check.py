@@ -192,7 +192,7 @@ def test_a_face_centerface_misses_is_found_by_the_second_family(monkeypatch) -> 
     import blurkit.check as check
 
     pixels = load_rgb(SAMPLES / "grace_hopper.jpg")
-    monkeypatch.setattr(check, "detect_faces", lambda *_: [])
+    monkeypatch.setattr(check, "detect_faces", lambda *_, **__: [])
     monkeypatch.setattr(check, "look", lambda *_: [])
     warn, kept = check.check_pixels(pixels, Settings())
     assert kept == [] and len(warn) >= 1 and min(r.score for r in warn) >= check.YUNET_THRESHOLD

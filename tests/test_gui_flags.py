@@ -198,7 +198,7 @@ def test_video_second_look_tracks_on_the_timeline_and_a_track_left_visible_found
     monkeypatch.setattr(blurkit.check, "kept_visible", lambda written: [])  # (as above: the choice unknown)
     clip = cut_between_people(tmp_path / "cut.mp4")  # A (astronaut) until frame 24, then B (Hopper)
     # the main pass finds nothing: every track is the second look's (the check's detector is not patched)
-    monkeypatch.setattr(video_module, "detect_faces", lambda image, settings=None: [])
+    monkeypatch.setattr(video_module, "detect_faces", lambda image, settings=None, **_: [])
     monkeypatch.setattr(video_module, "detect_turned", lambda *args: [])  # its turned copies too
     doc = open_video(qtbot, window, clip.path)
     tracks = sorted(doc.tracks(), key=lambda t: t.frames)

@@ -28,7 +28,7 @@ SAMPLES = Path(__file__).resolve().parent.parent / "sample_media"
 @pytest.fixture
 def blind_main_pass(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(blurkit.api, "detect_faces", lambda image, settings=None: [])
-    monkeypatch.setattr(video_module, "detect_faces", lambda image, settings=None: [])
+    monkeypatch.setattr(video_module, "detect_faces", lambda image, settings=None, **_: [])
     monkeypatch.setattr(video_module, "detect_turned", lambda *args: [])  # its turned copies too
 
 

@@ -341,11 +341,11 @@ def test_detection_failure_leaves_no_file(clip, tmp_path, monkeypatch):
     real = video_module.detect_faces
     calls = []
 
-    def failing(image, settings):
+    def failing(image, settings, **options):
         calls.append(1)
         if len(calls) > 3:
             raise DetectionError("face detection failed: simulated")
-        return real(image, settings)
+        return real(image, settings, **options)
 
     monkeypatch.setattr(video_module, "detect_faces", failing)
     with pytest.raises(DetectionError):
