@@ -76,7 +76,7 @@ def test_a_face_filling_the_picture_is_covered_whole(fill: float) -> None:
     settings = blurkit.Settings()
     regions = blurkit.find_faces(picture, settings)
     mask = mask_of(picture.shape, mask_regions(regions, settings, picture.shape[1], picture.shape[0]))
-    assert mask[top:bottom, left:right].mean() >= 0.95
+    assert mask[top:bottom, left:right].mean() >= 0.9
 
 
 def test_tiles_cover_the_image_with_overlap() -> None:

@@ -14,7 +14,7 @@ from typing import Protocol
 import cv2
 import numpy as np
 
-from blurkit.regions import Region, merge_overlapping
+from blurkit.regions import Region, boxes_of, iou_matrix, merge_overlapping
 
 TILE = 2048
 OVERLAP = 256
@@ -26,13 +26,18 @@ BAND_PIXELS = 1_300_000
 BAND_OVERLAP = 96
 # A face that fills the picture (a close-up, a selfie) is out of CenterFace's range at the fine scales: its box
 # stops growing at about 500 px of the network's input and its score falls (Grace Hopper's face filling 95 % of
-# a 1500 px square: 0.22, its box half the face, a cheek and an eye left uncovered). So every search of a
-# picture whose short side is over 1.5x CLOSE_UP_SIDE at its coarsest scale adds a pass with that side
+# a 1500 px square: 0.22, its box half the face, a cheek and an eye left uncovered). So the photo search of a
+# picture whose short side is over 1.5x CLOSE_UP_SIDE at its coarsest scale (``close_up``) adds a pass with that side
 # CLOSE_UP_SIDE px long (``close_ups``), where a face filling the picture is under 300 px and scores 0.7-0.9
 # with its whole box. It costs a few percent of a photo's search. Video does without: its every-frame pass sees
 # the whole frame 432 px high, where such a face is in range, and the close-up pass on its full searches cost
 # 26-29 % more CPU at 540p and 720p.
 CLOSE_UP_SIDE = 320
+# Least score of a close-up find. A face filling the picture scores 0.7-0.9 there in its own orientation; the
+# pass's false alarms (a dress, a shoulder) score 0.13-0.45 with boxes a third of the picture wide. On the 304
+# wider-dev photos: from 0.2, one more labelled face covered (half hidden, 531x784 px, 0.25) for collateral
+# 0.083 -> 0.089 (masks over a third of three photos); from 0.5, the same faces for 0.083 -> 0.085.
+CLOSE_UP_THRESHOLD = 0.5
 
 
 class Backend(Protocol):
@@ -108,7 +113,7 @@ def detect_multiscale(
     a face filling the picture out of range. The detector finds faces within about 45 degrees of upright, so
     turns 0, 90, 180 and 270 find them at any roll. Each turn costs what an upright search at its scales costs."""
     h, w = image.shape[:2]
-    found = []
+    found, close = [], []
     for turn, scales in plan.items():
         steps = list(scales)
         if scales and max(h, w) * max(scales) > TILE:
@@ -116,13 +121,26 @@ def detect_multiscale(
         view = turned(image, turn)
         found += [unturned(r, turn, w, h) for b in backends for s in steps for r in detect_at_scale(b, view, s)]
         if close_up and scales and min(h, w) * min(scales) > 1.5 * CLOSE_UP_SIDE:
-            found += [unturned(r, turn, w, h) for b in backends for r in close_ups(b, view)]
-    return merge_overlapping(found)
+            close += [unturned(r, turn, w, h) for b in backends for r in close_ups(b, view)]
+    return merge_overlapping(found + strongest(close))
+
+
+def strongest(regions: list[Region], iou: float = 0.3) -> list[Region]:
+    """Each region that no better-scored one overlaps. A close-up is also found, less surely, in the picture's
+    other turns, boxed in other shapes (an upright face filling 459 px of a picture: 0.88 upright, 0.58 upside
+    down in a box 831 px high); its own orientation's box is the one to keep."""
+    order = sorted(regions, key=lambda r: -r.score)
+    kept: list[Region] = []
+    for r in order:
+        if not kept or iou_matrix(boxes_of([r]), boxes_of(kept)).max() < iou:
+            kept.append(r)
+    return kept
 
 
 def close_ups(backend: Backend, image: np.ndarray) -> list[Region]:
-    """Faces at least a quarter of the picture's short side, from the pass with that side CLOSE_UP_SIDE px
-    long. Its smaller finds are left to the fine scales, which see them sharper and box them better (on 12
-    wider-dev photos the close-up pass found 255 of its 270 faces under that size, mostly in crowds)."""
-    scale = CLOSE_UP_SIDE / min(image.shape[:2])
-    return [r for r in detect_at_scale(backend, image, scale) if max(r.width, r.height) >= min(image.shape[:2]) / 4]
+    """Faces at least a quarter of the picture's short side, from CLOSE_UP_THRESHOLD, in the pass with that side
+    CLOSE_UP_SIDE px long. Its smaller finds are left to the fine scales, which see them sharper and box them
+    better (on 12 wider-dev photos it found 255 of its 270 faces under that size, mostly in crowds)."""
+    short = min(image.shape[:2])
+    found = detect_at_scale(backend, image, CLOSE_UP_SIDE / short)
+    return [r for r in found if r.score >= CLOSE_UP_THRESHOLD and max(r.width, r.height) >= short / 4]
