@@ -31,7 +31,7 @@ BAND_OVERLAP = 96
 # CLOSE_UP_SIDE px long (``close_ups``), where a face filling the picture is under 300 px and scores 0.7-0.9
 # with its whole box. It costs a few percent of a photo's search. Video does without: its every-frame pass sees
 # the whole frame 432 px high, where such a face is in range, and the close-up pass on its full searches cost
-# 26-29 % more CPU at 540p and 720p.
+# 27-37 % more CPU at 540p and 720p.
 CLOSE_UP_SIDE = 320
 # Least score of a close-up find. A face filling the picture scores 0.7-0.9 there in its own orientation; the
 # pass's false alarms (a dress, a shoulder) score 0.13-0.45 with boxes a third of the picture wide. On the 304
