@@ -15,8 +15,8 @@ from gui.documents import MediaFile
 from gui.texts import plural
 
 # A face the check finds again within this many frames, overlapping, is the same place to look at (the check
-# runs its full search every few frames, so a face can be found on every 8th frame only).
-RUN_GAP = 12
+# looks at every 16th frame of a video, so a face can be found on those frames only).
+RUN_GAP = 24
 
 
 @dataclass(frozen=True)
