@@ -129,3 +129,16 @@ def merge_overlapping(regions: list[Region], iou: float = 0.3) -> list[Region]:
             )
         )
     return merged
+
+
+def strongest(regions: list[Region], iou: float = 0.3) -> list[Region]:
+    """Plain non-maximum suppression: each region that no better-scored one overlaps, its box as found (where
+    ``merge_overlapping`` stretches it toward its cluster). The close-up pass keeps a face's own orientation's
+    box so: it is found less surely in the picture's other turns, boxed in other shapes (an upright face
+    filling 459 px of a picture: 0.88 upright, 0.58 upside down in a box 831 px high)."""
+    order = sorted(regions, key=lambda r: -r.score)
+    kept: list[Region] = []
+    for r in order:
+        if not kept or iou_matrix(boxes_of([r]), boxes_of(kept)).max() < iou:
+            kept.append(r)
+    return kept

@@ -14,7 +14,7 @@ from typing import Protocol
 import cv2
 import numpy as np
 
-from blurkit.regions import Region, boxes_of, iou_matrix, merge_overlapping
+from blurkit.regions import Region, merge_overlapping, strongest
 
 TILE = 2048
 OVERLAP = 256
@@ -123,18 +123,6 @@ def detect_multiscale(
         if close_up and scales and min(h, w) * min(scales) > 1.5 * CLOSE_UP_SIDE:
             close += [unturned(r, turn, w, h) for b in backends for r in close_ups(b, view)]
     return merge_overlapping(found + strongest(close))
-
-
-def strongest(regions: list[Region], iou: float = 0.3) -> list[Region]:
-    """Each region that no better-scored one overlaps. A close-up is also found, less surely, in the picture's
-    other turns, boxed in other shapes (an upright face filling 459 px of a picture: 0.88 upright, 0.58 upside
-    down in a box 831 px high); its own orientation's box is the one to keep."""
-    order = sorted(regions, key=lambda r: -r.score)
-    kept: list[Region] = []
-    for r in order:
-        if not kept or iou_matrix(boxes_of([r]), boxes_of(kept)).max() < iou:
-            kept.append(r)
-    return kept
 
 
 def close_ups(backend: Backend, image: np.ndarray) -> list[Region]:
